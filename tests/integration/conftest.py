@@ -1,0 +1,61 @@
+"""Fixtures for integration tests that drive the lab's real targets with Ansible."""
+import json
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+def lab_env(**extra):
+    """The environment lab/env.sh gives a shell, for subprocesses."""
+    env = dict(os.environ)
+    env.update(
+        HEALTHIT_LAB_ROOT=ROOT,
+        PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        CONTAINERS_CONF=os.path.join(ROOT, "lab", "linux", "containers.conf"),
+        HEALTHIT_AUDIT_DIR=env.get("HEALTHIT_AUDIT_DIR", os.path.join(ROOT, ".lab", "evidence")),
+        HEALTHIT_PATCH_STATE_DIR=env.get("HEALTHIT_PATCH_STATE_DIR", os.path.join(ROOT, ".lab", "state")),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(cmd, env=None, check=True, timeout=1800, **kw):
+    """Run a command from the repository root and keep its output for the failure message."""
+    proc = subprocess.run(cmd, cwd=ROOT, env=env or lab_env(), capture_output=True, text=True,
+                          timeout=timeout, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError("command failed (rc=%s): %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
+                             % (proc.returncode, " ".join(cmd), proc.stdout[-20000:], proc.stderr[-8000:]))
+    return proc
+
+
+def ansible_playbook(playbook, *args, env=None, check=True, **kw):
+    return run([os.path.join(VENV_BIN, "ansible-playbook"), playbook, *args], env=env, check=check, **kw)
+
+
+def ansible_adhoc(pattern, module, module_args="", *args, env=None, check=True):
+    """Run an ad-hoc module and return {host: result} parsed from the json callback."""
+    e = env or lab_env()
+    e = dict(e, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    proc = run([os.path.join(VENV_BIN, "ansible"), pattern, "-m", module, "-a", module_args, *args],
+               env=e, check=check)
+    data = json.loads(proc.stdout)
+    results = {}
+    for play in data.get("plays", []):
+        for task in play.get("tasks", []):
+            results.update(task.get("hosts", {}))
+    return results
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The lab, brought up once per test session (idempotent when it is already up)."""
+    run(["bash", os.path.join(ROOT, "lab", "up.sh")], timeout=3600)
+    return ROOT
