@@ -348,11 +348,12 @@ def build_bundle(paths, prefix, key=None, period=None, collection_version=None):
         "format": "healthit.patching evidence bundle",
         "format_version": FORMAT_VERSION,
         "period": period or {},
-        "collection_version": collection_version,
         "hmac_key_id": key_id(key) if key is not None else None,
         "summary": summary,
         "files": files,
     }
+    if collection_version:
+        manifest["collection_version"] = collection_version
     manifest_bytes = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     sums = "".join("%s  %s\n" % (f["sha256"], f["name"]) for f in files).encode("utf-8")
     members = [("MANIFEST.json", manifest_bytes), ("SHA256SUMS", sums)]
@@ -378,3 +379,71 @@ def build_bundle(paths, prefix, key=None, period=None, collection_version=None):
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=mtime, compresslevel=9) as gz:
         gz.write(raw.getvalue())
     return packed.getvalue(), manifest
+
+
+def run_verify(params):
+    """audit_verify's logic. Returns (result, failure message or None)."""
+    key = load_hmac_key(params["hmac_key_file"]) if params.get("hmac_key_file") else None
+    files, summary = verify_path(params["path"], key)
+    result = {"changed": False, "files": files, "summary": summary, "verified": True}
+    problems = []
+    for item in files:
+        if item["status"] == STATUS_TAMPERED:
+            problems.append("tampered: " + describe_failure(item))
+    if params.get("fail_on_incomplete"):
+        for item in files:
+            if item["status"] == STATUS_INCOMPLETE:
+                problems.append("incomplete: %s: %s" % (item["path"], item.get("reason")))
+    if params.get("require_hmac"):
+        if key is None:
+            problems.append("require_hmac is set but no hmac_key_file was given")
+        for item in files:
+            if item["status"] != STATUS_TAMPERED and item["hmac"] != "verified":
+                problems.append("no verified HMAC: %s (hmac %s)" % (item["path"], item["hmac"]))
+    if not files:
+        problems.append("no evidence files (*%s) in %s" % (EVIDENCE_SUFFIX, params["path"]))
+    if problems:
+        result["verified"] = False
+        return result, "%d problem(s); first: %s" % (len(problems), problems[0])
+    return result, None
+
+
+def run_bundle(params, check_mode=False, collection_version=None):
+    """evidence_bundle's logic. Returns (result, failure message or None)."""
+    first_day = parse_day(params["from_date"], "from_date") if params.get("from_date") else None
+    last_day = parse_day(params["to_date"], "to_date") if params.get("to_date") else None
+    if first_day and last_day and first_day > last_day:
+        raise EvidenceError("from_date %s is after to_date %s" % (first_day, last_day))
+    if not os.path.isdir(params["evidence_dir"]):
+        raise EvidenceError("evidence_dir %s is not a directory" % params["evidence_dir"])
+    key = load_hmac_key(params["hmac_key_file"]) if params.get("hmac_key_file") else None
+    paths = select_period(params["evidence_dir"], first_day, last_day)
+    dest = params["dest"]
+    result = {"changed": False, "dest": dest, "files": len(paths)}
+    if not paths:
+        return result, "no evidence files in %s for the period %s .. %s" % (
+            params["evidence_dir"], first_day or "beginning", last_day or "end")
+    period = {"from": str(first_day) if first_day else None, "to": str(last_day) if last_day else None}
+    prefix = params.get("prefix") or os.path.basename(dest).split(".tar")[0]
+    data, manifest = build_bundle(paths, prefix, key=key, period=period, collection_version=collection_version)
+    digest = sha256_hex(data)
+    result.update(sha256=digest, summary=manifest["summary"], manifest=manifest)
+    existing = file_sha256(dest) if os.path.isfile(dest) else None
+    if existing != digest:
+        result["changed"] = True
+        if not check_mode:
+            tmp = "%s.tmp.%d" % (dest, os.getpid())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, dest)
+    tampered = [f for f in manifest["files"] if f["status"] == STATUS_TAMPERED]
+    if tampered and params.get("fail_on_tampered", True):
+        err = tampered[0]["first_error"] or {}
+        return result, ("%d tampered evidence file(s) in the bundle (written for the auditor, see MANIFEST.json); "
+                        "first: %s line %s (seq %s): %s" % (len(tampered), tampered[0]["name"], err.get("line"),
+                                                            err.get("seq"), err.get("reason")))
+    return result, None
