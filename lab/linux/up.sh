@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Lab part "linux": one systemd container per CMDB row with platform linux or kvm_hypervisor.
+# Idempotent: images are rebuilt only when their inputs changed, running hosts are left alone,
+# stopped or missing ones are started. Returns once every host's systemd has booted.
+set -euo pipefail
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+"$root/lab/linux/build-image.sh"
+hosts=$(lab_hosts)
+[ -n "$hosts" ] || { echo "linux: no linux or kvm_hypervisor rows in $cmdb" >&2; exit 1; }
+for name in $hosts; do
+  if podman container exists "$name"; then
+    is_lab_host "$name" || { echo "linux: a container named $name exists and is not a lab host; not touching it" >&2; exit 1; }
+    [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null
+  else
+    start_host "$name"
+  fi
+done
+wait_booted $hosts
+echo "linux: up: $(echo $hosts)"
