@@ -335,19 +335,23 @@ def _records_of(data, count, name):
     return out
 
 
-def load_evidence(evidence_dir, key=None, schema=None, first_day=None, last_day=None):
+def load_evidence(evidence_dir, key=None, schema=None, first_day=None, last_day=None, skip=()):
     """Verify every evidence file with the evidence module and fold the good ones into runs.
 
     A tampered file is kept in the list (name, SHA-256, reason) with no runs: its data is in no
     figure. ``first_day``/``last_day`` skip files whose run started (per the writer's file name)
-    outside those dates; files with other names are always read.
+    outside those dates; files with other names are always read. ``skip`` lists paths not to read
+    (the report run's own evidence file, still open while the report is computed).
     """
     schema = schema or EvidenceSchema()
     files = []
     if not evidence_dir or not os.path.isdir(evidence_dir):
         return files
+    skip = set(os.path.realpath(p) for p in skip if p)
     for path in ev.evidence_files(evidence_dir):
         name = os.path.basename(path)
+        if os.path.realpath(path) in skip:
+            continue
         day = ev.file_run_day(name)
         if day is not None and ((first_day and day < first_day) or (last_day and day > last_day)):
             continue
