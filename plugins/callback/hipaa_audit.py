@@ -94,10 +94,10 @@ options:
     description:
       - Extra vars recorded in the run start record. Extra vars are never written wholesale.
       - The default keeps the change ticket (C(patch_change_ticket)), the wave (C(patch_wave)), the KEV ids
-        (C(kev_ids)) and the AWX/AAP job identity variables (C(awx_*) and C(tower_*)).
+        (C(kev_ids)), the baseline id (C(patch_baseline)) and the AWX/AAP job identity variables (C(awx_*) and C(tower_*)).
     type: list
     elements: str
-    default: [patch_change_ticket, patch_wave, kev_ids, awx_job_id, awx_job_template_name, awx_job_launch_type,
+    default: [patch_change_ticket, patch_wave, kev_ids, patch_baseline, awx_job_id, awx_job_template_name, awx_job_launch_type,
               awx_schedule_name, awx_user_name, awx_workflow_job_id, awx_workflow_job_name, awx_inventory_name,
               awx_project_revision, tower_job_id, tower_job_template_name, tower_job_launch_type, tower_schedule_name,
               tower_user_name, tower_workflow_job_id, tower_workflow_job_name, tower_inventory_name,
@@ -403,7 +403,7 @@ class CallbackModule(CallbackBase):
                 for k, v in summary.items():
                     totals[k] = totals.get(k, 0) + v
             outcome = "failed" if totals.get("failures") or totals.get("unreachable") else "successful"
-            return ew.to_evidence({"outcome": outcome, "hosts": hosts, "totals": totals,
+            return ew.to_evidence({"outcome": outcome, "stats": hosts, "totals": totals,
                                    "records": self._writer.seq + 1})
 
         self._emit(ev.RUN_END, closing)

@@ -39,7 +39,7 @@ DEFAULT_RESULT_FIELDS = (
 ALWAYS_PREFIXES = ("patch_",)
 
 DEFAULT_EXTRA_VAR_FIELDS = (
-    "patch_change_ticket", "patch_wave", "kev_ids",
+    "patch_change_ticket", "patch_wave", "kev_ids", "patch_baseline",
     "awx_job_id", "awx_job_template_name", "awx_job_launch_type", "awx_schedule_name",
     "awx_user_name", "awx_workflow_job_id", "awx_workflow_job_name", "awx_inventory_name",
     "awx_project_revision",
