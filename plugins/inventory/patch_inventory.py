@@ -142,7 +142,7 @@ from ansible.utils.vars import combine_vars
 
 from ansible_collections.healthit.patching.plugins.plugin_utils import _cmdb, _exception_register
 from ansible_collections.healthit.patching.plugins.plugin_utils import _inventory_model
-from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import SourceError
+from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import SourceError, file_sha256
 
 SUFFIXES = (".patch_inventory.yml", ".patch_inventory.yaml")
 
@@ -212,11 +212,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         fingerprint = hashlib.sha256()
         digests = []
         for source in [path] + sources + [register_path]:
-            try:
-                with open(source, "rb") as handle:
-                    digest = hashlib.sha256(handle.read()).hexdigest()
-            except OSError as exc:
-                raise SourceError(source, "cannot be read: %s" % (exc.strerror or exc)) from None
+            digest = file_sha256(source)
             digests.append({"path": source, "sha256": digest})
             fingerprint.update(("%s\0%s\0" % (source, digest)).encode())
         fingerprint.update(("%s\0%s" % (today.isoformat(), review_days)).encode())

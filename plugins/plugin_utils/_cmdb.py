@@ -9,6 +9,7 @@ SourceError naming the file, the line or record and the field. No Ansible import
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import ipaddress
 import json
@@ -66,6 +67,19 @@ class CmdbHost:
 
     def __repr__(self):
         return "CmdbHost(%s from %s)" % (self.hostname, self.where)
+
+
+def plain(value):
+    """Extra YAML/JSON values as plain JSON types (dates as ISO text), so they cache and print alike."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
 
 
 def column_name(raw):
@@ -154,9 +168,7 @@ def _split_record(record, path, line, row, key_lines=None):
             field_lines[name] = key_line
             field_lines[key] = key_line
         else:
-            if isinstance(value, str):
-                value = value.strip() or None
-            extra[EXTRA_PREFIX + key] = value
+            extra[EXTRA_PREFIX + key] = plain(value)
     # field_lines is keyed by both the column and the internal name, so errors can use either
     return fields, extra, field_lines
 

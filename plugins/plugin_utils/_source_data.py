@@ -7,6 +7,7 @@ No Ansible imports: this is unit-tested on its own and used by the inventory plu
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 
 import yaml
@@ -111,6 +112,21 @@ class _LineLoader(_BaseLoader):  # pylint: disable=too-many-ancestors
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
+
+
+def _unreadable(path, exc):
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(path, "cannot be read: the file does not exist")
+    return SourceError(path, "cannot be read: %s" % (exc.strerror or exc))
+
+
+def file_sha256(path):
+    """SHA-256 of the file's bytes, so evidence can say exactly which input decided."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def read_text(path):
