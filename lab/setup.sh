@@ -36,4 +36,11 @@ fi
 # The collection is used in place, through a link that makes the checkout look installed.
 mkdir -p .build/collections/ansible_collections/healthit
 ln -sfn "$root" .build/collections/ansible_collections/healthit/patching
-echo "setup: done ($(.venv/bin/ansible --version | head -n 1))"
+
+# ansible-test bootstraps pip in its sanity venvs from a host outside the package registries.
+pipver=$(grep -ohE "pip='[0-9.]+'" .venv/lib/python3.*/site-packages/ansible_test/_internal/python_requirements.py | head -n 1 | tr -dc '0-9.')
+if [ -n "$pipver" ]; then
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp lab/ansible-test-get-pip.py "$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
+fi
+echo "setup: done ($(.venv/bin/python -c 'import ansible.release as r; print("ansible-core", r.__version__)'))"

@@ -1,0 +1,28 @@
+# healthit.patching: the two commands README.md opens with, and the steps behind them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup lab-up lab-down lab-reset demo test unit lint sanity integration contract build
+
+help:
+	@echo "make demo   - set up, bring the lab up, run the monthly waves on it, verify the evidence"
+	@echo "make test   - set up and run every test: unit, lint, sanity, integration (lab), contract"
+	@echo "make lab-up / lab-down - bring the lab up or tear it down (caches kept)"
+
+setup:
+	@bash lab/setup.sh
+
+lab-up: setup
+	@bash lab/up.sh
+
+lab-down:
+	@bash lab/down.sh
+
+demo: lab-up
+	@bash lab/demo.sh
+
+test: setup
+	@bash lab/test.sh all
+
+unit lint sanity integration contract build: setup
+	@bash lab/test.sh $@
