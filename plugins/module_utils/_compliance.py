@@ -537,12 +537,12 @@ def host_verdict(host, platform, runs, period, baselines, compare=None):
             missing = missing_against_baseline(out, baseline, platform, compare)
             missing.extend(_reported_missing(out))
             verdict['missing'] = missing
-            if baseline is not None and not _run_meets_baseline(run, out, baseline):
-                verdict.update(state='outdated', reason='last %s by run %s before baseline %s was created'
-                               % (status, run.run_id, baseline['id']))
-            elif missing:
+            if missing:
                 verdict.update(state='outdated', reason='%d update(s) below baseline %s'
                                % (len(missing), baseline['id'] if baseline else '(none)'))
+            elif baseline is not None and not _run_meets_baseline(run, out, baseline):
+                verdict.update(state='outdated', reason='last %s by run %s before baseline %s was created'
+                               % (status, run.run_id, baseline['id']))
             else:
                 verdict.update(state='compliant', reason=status if baseline else
                                '%s (no production baseline for this platform: judged by run status)' % status)
@@ -573,12 +573,19 @@ def _reported_missing(outcome):
 
 
 def _run_meets_baseline(run, outcome, baseline):
+    """Whether the deciding run brought the host to the baseline (no version below it is known).
+
+    Versions reported by the run decide when they name the baseline's updates; otherwise the run
+    must have applied this baseline (by id), be the run that recorded it, or have started after it
+    was created (a production run installs the newest baseline).
+    """
     applied = outcome.get('baseline_id') or run.baseline_id
-    if applied:
-        if applied == baseline['id']:
-            return True
-        # Applied another baseline: fine only if it was at least as new (checked by time below).
+    if applied and applied == baseline['id']:
+        return True
     if baseline.get('run_id') and baseline.get('run_id') == run.run_id:
+        return True
+    versions = set(outcome.get('before') or {}) | set(outcome.get('after') or {})
+    if versions & set(baseline['_packages']):
         return True
     return outcome['when'] >= baseline['_created']
 
