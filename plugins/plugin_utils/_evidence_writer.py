@@ -63,7 +63,7 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 # key=value / key: value pairs inside free text (msg, task names) whose key looks secret.
 _TEXT_SECRET = re.compile(
     r"(?i)\b([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|credential|"
-    r"private[_-]?key|cookie|session[_-]?id|auth)[\w.-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)")
+    r"private[_-]?key|cookie|session[_-]?id|auth)[\w.-]*)(\s*[=:]\s*)((?:bearer\s+|basic\s+)?(?:\"[^\"]*\"|'[^']*'|[^\s,;&]+))")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
 
