@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.healthit.patching.plugins.module_utils import _compliance as cr
 from ansible_collections.healthit.patching.plugins.module_utils import _evidence as ev
+from ansible_collections.healthit.patching.plugins.module_utils._kev import KevError
 from ansible_collections.healthit.patching.plugins.plugin_utils import _compliance_inputs as inputs
 from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import SourceError
 
@@ -55,7 +56,7 @@ class ActionModule(ActionBase):
         _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             return dict(result, **self._report(args, task_vars))
-        except (cr.ComplianceError, ev.EvidenceError, inputs.InputError) as exc:
+        except (cr.ComplianceError, ev.EvidenceError, inputs.InputError, KevError) as exc:
             raise AnsibleActionFail(to_text(exc))
         except SourceError as exc:
             raise AnsibleActionFail('exception register: %s' % to_text(exc.render() if hasattr(exc, 'render') else exc))
@@ -75,7 +76,7 @@ class ActionModule(ActionBase):
         scope = inputs.inventory_scope(task_vars, args['hosts'], args['excepted_hosts'])
         register = inputs.read_register(args['exception_register'] or scope.register_path, scope.register_sha256)
         review_days = args['review_days'] if args['review_days'] is not None else scope.review_days
-        history = inputs.read_history(state_dir)
+        history = inputs.read_history(state_dir, cr.iso(now))
 
         trend_months = max(1, args['trend_months'])
         first = cr.months_back(period, trend_months)[0].start.date() - datetime.timedelta(days=1)

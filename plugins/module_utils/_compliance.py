@@ -184,7 +184,7 @@ class Run(object):
     """What one run's evidence says: its context and each host's verdict."""
 
     __slots__ = ('run_id', 'file', 'started', 'ended', 'complete', 'playbook', 'wave', 'ticket',
-                 'check_mode', 'stats', 'kind', 'hosts', 'baseline_id')
+                 'check_mode', 'stats', 'kind', 'hosts', 'baseline_id', 'kev_ids')
 
     def __init__(self, run_id, file_name):
         self.run_id = run_id
@@ -199,6 +199,7 @@ class Run(object):
         self.stats = None
         self.kind = 'other'
         self.baseline_id = None
+        self.kev_ids = ()
         # host -> dict(status, reason, when, platform, before, after, rebooted, source)
         self.hosts = {}
 
@@ -207,7 +208,8 @@ class Run(object):
             'run_id': self.run_id, 'file': self.file, 'started': iso(self.started),
             'ended': iso(self.ended), 'complete': self.complete, 'playbook': self.playbook,
             'wave': self.wave, 'change_ticket': self.ticket, 'check_mode': self.check_mode,
-            'kind': self.kind, 'baseline_id': self.baseline_id, 'hosts': len(self.hosts),
+            'kind': self.kind, 'baseline_id': self.baseline_id, 'kev_ids': list(self.kev_ids),
+            'hosts': len(self.hosts),
             'stats': self.stats,
         }
 
@@ -251,6 +253,12 @@ def runs_from_records(records, file_name, schema):
             run.check_mode = bool(rec.get('check_mode'))
             run.baseline_id = extra.get('patch_baseline')
             run.kind = _kind_of(run.playbook)
+            kev_ids = extra.get('kev_ids')
+            if isinstance(kev_ids, str):
+                kev_ids = [k.strip() for k in kev_ids.split(',')]
+            run.kev_ids = tuple(str(k).upper() for k in (kev_ids or ()) if k)
+            if run.kev_ids:
+                run.kind = 'emergency'
         elif kind in schema.run_end:
             run.ended = when
             run.complete = True
@@ -661,7 +669,29 @@ def _hours(a, b):
     return round((b - a).total_seconds() / 3600.0, 2)
 
 
-def emergency_history(entries, period, now, host_attrs):
+def emergency_runs(cve, host, identified, closed, runs):
+    """Run ids of emergency runs that acted on this host for this CVE while its exposure was open.
+
+    The history store records times, not run ids; the evidence ties them together: an emergency
+    run (kev_ids naming the CVE, or \"all new\") with a verdict for the host between identification
+    and verification.
+    """
+    out = []
+    for run in runs:
+        if run.kind != 'emergency':
+            continue
+        if run.kev_ids and cve not in run.kev_ids and 'ALL' not in run.kev_ids and 'NEW' not in run.kev_ids:
+            continue
+        out_host = run.hosts.get(host)
+        when = out_host['when'] if out_host else None
+        if when is None:
+            continue
+        if when >= identified - datetime.timedelta(hours=1) and (closed is None or when <= closed + datetime.timedelta(hours=1)):
+            out.append(run.run_id)
+    return out
+
+
+def emergency_history(entries, period, now, host_attrs, runs=()):
     """Per KEV item: time from identification to verified remediation, SLA met/missed, median, worst.
 
     ``entries`` are response-history records, one per (cve, host): cve, host, identified,
@@ -688,12 +718,14 @@ def emergency_history(entries, period, now, host_attrs):
             'cve': e.get('cve'), 'host': host, 'identified': iso(identified), 'patched': iso(patched),
             'verified': iso(verified), 'deadline': iso(deadline),
             'hours_to_verified': _hours(identified, verified),
-            'run_ids': list(e.get('run_ids') or ([e['run_id']] if e.get('run_id') else [])),
+            'run_ids': list(e.get('run_ids') or ([e['run_id']] if e.get('run_id') else [])) or
+            emergency_runs(e.get('cve'), host, identified, verified or horizon, runs),
             'site': attrs.get('site'), 'owner': attrs.get('owner'), 'platform': attrs.get('platform'),
             'excepted': bool(e.get('excepted')) or attrs.get('excepted', False),
         }
         if verified is not None:
-            item['sla'] = 'met' if deadline is None or verified <= deadline else 'missed'
+            # The history store decided met/missed when it verified; the same rule otherwise.
+            item['sla'] = e.get('sla') or ('met' if deadline is None or verified <= deadline else 'missed')
         else:
             item['sla'] = 'missed' if deadline is not None and horizon > deadline else 'open'
             item['age_hours'] = _hours(identified, horizon)
@@ -857,7 +889,7 @@ def build_report(hosts, excepted, exceptions, evidence_files, baselines, history
     for e in excepted_rows:
         host_attrs[e['host']] = {'site': e.get('site'), 'owner': e.get('owner'), 'platform': e.get('platform'),
                                  'excepted': True}
-    emergency = emergency_history(history or [], period, now, host_attrs)
+    emergency = emergency_history(history or [], period, now, host_attrs, used_runs)
     kev_buckets = kev_open_buckets(emergency['open'])
     kev_by = {}
     for dim in DIMENSIONS:

@@ -7,6 +7,10 @@ them to the plain data ``module_utils/_compliance.py`` computes from. No Ansible
 """
 from __future__ import annotations
 
+import os
+
+from ansible_collections.healthit.patching.plugins.module_utils import _evidence
+from ansible_collections.healthit.patching.plugins.module_utils import _response_history
 from ansible_collections.healthit.patching.plugins.module_utils import _versions
 from ansible_collections.healthit.patching.plugins.plugin_utils import _exception_register
 
@@ -132,14 +136,17 @@ class History(object):
         self.sha256 = sha256
 
 
-def read_history(state_dir):
-    """The emergency response history (per CVE and host: identified, patched, verified, deadline)."""
-    try:
-        from ansible_collections.healthit.patching.plugins.module_utils import _response_history as rh
-    except ImportError:
-        return History([], 'response history module not installed', None)
-    return _history_from(rh, state_dir)
+def read_history(state_dir, now):
+    """The emergency response history: one row per CVE and host (latest episode), read by its own store.
 
-
-def _history_from(rh, state_dir):
-    raise InputError('response history format not wired yet')
+    A history line that cannot be read is an error naming file and line (HistoryError).
+    """
+    if not state_dir:
+        return History([], None, None)
+    store = _response_history.HistoryStore(state_dir)
+    rows = store.report(now)
+    digests = {}
+    for cve in store.cves():
+        path = store.path(cve)
+        digests[os.path.basename(path)] = _evidence.file_sha256(path)
+    return History(rows, store.directory, digests or None)

@@ -16,7 +16,9 @@ import yaml
 
 from ansible_collections.healthit.patching.plugins.module_utils import _compliance as cr
 from ansible_collections.healthit.patching.plugins.module_utils import _versions
+from ansible_collections.healthit.patching.plugins.module_utils._response_history import HistoryStore
 from ansible_collections.healthit.patching.plugins.plugin_utils import _evidence_writer as ew
+from ansible_collections.healthit.patching.plugins.plugin_utils._compliance_inputs import read_history
 
 DATA = os.path.join(os.path.dirname(__file__), 'data', 'compliance')
 CASES = sorted(glob.glob(os.path.join(DATA, 'case_*.yml')))
@@ -107,8 +109,15 @@ def build(case, tmp_path):
         (state / 'baselines' / ('%s.json' % b['id'])).write_text(json.dumps(b), encoding='utf-8')
     period = cr.parse_period(case.get('period'), case.get('from'), case.get('to'))
     files = cr.load_evidence(str(evidence))
+    history = case.get('history') or []
+    if case.get('history_events'):
+        # Written and read back by the emergency lane's own store, as the action plugin reads it.
+        store = HistoryStore(str(state))
+        for event in case['history_events']:
+            store.append(event)
+        history = read_history(str(state), case['now']).entries
     report = cr.build_report(case.get('hosts') or [], case.get('excepted') or [], case.get('exceptions') or [],
-                             files, cr.load_baselines(str(state)), case.get('history') or [], period,
+                             files, cr.load_baselines(str(state)), history, period,
                              case['now'], trend_months=case.get('trend_months', 3),
                              review_days=case.get('review_days', 30), compare=_versions.compare)
     return report
