@@ -247,20 +247,20 @@ class ExceptionIndex:
                 refs.append(snapshot)
         return starts, refs
 
-    def _globs(self, text, found):
+    def candidates(self, text):
+        """The globs that could match `text`: those filed under one of its prefixes or suffixes."""
         for length in self.prefix_lengths:
             if length > len(text):
                 break
-            for regex, exc_index, pat_index in self.by_prefix.get(text[:length], ()):
-                if regex.match(text):
-                    found.add((exc_index, pat_index))
+            yield from self.by_prefix.get(text[:length], ())
         for length in self.suffix_lengths:
             if length > len(text):
                 break
-            for regex, exc_index, pat_index in self.by_suffix.get(text[-length:], ()):
-                if regex.match(text):
-                    found.add((exc_index, pat_index))
-        for regex, exc_index, pat_index in self.anywhere:
+            yield from self.by_suffix.get(text[-length:], ())
+        yield from self.anywhere
+
+    def _globs(self, text, found):
+        for regex, exc_index, pat_index in self.candidates(text):
             if regex.match(text):
                 found.add((exc_index, pat_index))
 
