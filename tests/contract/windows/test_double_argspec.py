@@ -1,0 +1,87 @@
+"""The ansible.windows CONTRACT DOUBLE must accept exactly the options of the real modules.
+
+A unit-style check (no Ansible run) kept with the double and marked contract so it runs in the contract stage:
+it compares each double module's ARGUMENT_SPEC with the options documented by the real ansible.windows
+installed in the venv (names, types, defaults, choices, aliases, element types, required), so an upgrade of
+ansible.windows that adds, removes or changes an option fails here instead of letting the double drift.
+"""
+import ast
+import glob
+import importlib.util
+import os
+import re
+import sysconfig
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.contract
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+DOUBLE_MODULES = os.path.join(HERE, 'collections', 'ansible_collections', 'ansible', 'windows', 'plugins', 'modules')
+REAL_MODULES = os.path.join(sysconfig.get_paths()['purelib'], 'ansible_collections', 'ansible', 'windows',
+                            'plugins', 'modules')
+DOUBLED = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(DOUBLE_MODULES, '*.py')))
+COMPARED = ('type', 'default', 'choices', 'aliases', 'elements', 'required')
+
+
+def _double(name):
+    spec = importlib.util.spec_from_file_location('double_' + name, os.path.join(DOUBLE_MODULES, name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _real_doc(name):
+    py, yml = os.path.join(REAL_MODULES, name + '.py'), os.path.join(REAL_MODULES, name + '.yml')
+    if os.path.exists(py):
+        with open(py, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'DOCUMENTATION':
+                return yaml.safe_load(node.value.value)
+    with open(yml, encoding='utf-8') as f:
+        return yaml.safe_load(f)['DOCUMENTATION']
+
+
+def _normalise(options):
+    out = {}
+    for name, option in (options or {}).items():
+        entry = {k: option.get(k) for k in COMPARED}
+        entry['type'] = entry['type'] or 'str'
+        entry['required'] = bool(entry['required'])
+        entry['aliases'] = sorted(entry['aliases'] or [])
+        if entry['type'] == 'list' and entry['default'] is not None and not isinstance(entry['default'], list):
+            entry['default'] = [entry['default']]
+        sub = option.get('suboptions', option.get('options'))
+        entry['suboptions'] = _normalise(sub) if sub else None
+        out[name] = entry
+    return out
+
+
+def test_the_real_collection_is_there():
+    assert os.path.isdir(REAL_MODULES), 'ansible.windows not found in the venv at %s' % REAL_MODULES
+
+
+def test_every_module_the_role_uses_is_doubled():
+    used = set()
+    for path in glob.glob(os.path.join(ROOT, 'roles', 'windows_patch', 'tasks', '*.yml')):
+        with open(path, encoding='utf-8') as f:
+            used.update(re.findall(r'^\s*-?\s*ansible\.windows\.(\w+):', f.read(), re.M))
+    assert used and used <= set(DOUBLED), 'role uses modules the double lacks: %s' % sorted(used - set(DOUBLED))
+
+
+@pytest.mark.parametrize('name', DOUBLED)
+def test_argument_spec_matches_the_real_module(name):
+    real = _real_doc(name)
+    assert 'extends_documentation_fragment' not in real, 'fragments not handled: compare them too'
+    assert _normalise(_double(name).ARGUMENT_SPEC) == _normalise(real.get('options'))
+
+
+@pytest.mark.parametrize('name', DOUBLED)
+def test_the_double_says_what_it_is(name):
+    module = _double(name)
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert 'CONTRACT DOUBLE' in doc['description'][0] and 'never installed for users' in doc['description'][0]
+    assert set(doc['options']) == set(module.ARGUMENT_SPEC)
