@@ -458,6 +458,60 @@ def load_catalog(data, source, lkg_path=None, use_last_known_good=False, previou
     }
 
 
+def catalog_result(loaded, cve_ids=None, entries='new', lkg_path=None, src=None, check_mode=False):
+    """The kev_catalog module's return values from a load_catalog() result."""
+    catalog = loaded['catalog']
+    meta = loaded['meta']
+    by_id = dict((e['cveID'], e) for e in catalog['vulnerabilities'])
+    wanted = []
+    if entries == 'all':
+        wanted = [e['cveID'] for e in catalog['vulnerabilities']]
+    elif entries == 'new' and loaded['diff']:
+        wanted = list(loaded['diff']['new'])
+    for cve in cve_ids or []:
+        if cve in by_id and cve not in wanted:
+            wanted.append(cve)
+    if loaded['used_last_known_good']:
+        catalog_path = lkg_path
+    elif lkg_path and not (check_mode and loaded['lkg_updated']):
+        catalog_path = lkg_path  # now holds exactly these bytes
+    else:
+        catalog_path = src  # None when only a URL was read: pass RV(entries) on instead
+    return {
+        'changed': loaded['changed'],
+        'catalog_version': meta['catalog_version'],
+        'date_released': meta['date_released'],
+        'count': meta['count'],
+        'sha256': meta['sha256'],
+        'source': meta['source'],
+        'catalog_path': catalog_path,
+        'used_last_known_good': loaded['used_last_known_good'],
+        'last_known_good_reason': loaded['last_known_good_reason'],
+        'error': loaded['error'],
+        'lkg_updated': loaded['lkg_updated'],
+        'lkg_problem': loaded['lkg_problem'],
+        'due_before_added': meta['due_before_added'],
+        'changes': loaded['diff'],
+        'entries': [by_id[c] for c in wanted],
+        'missing_cve_ids': [c for c in cve_ids or [] if c not in by_id],
+    }
+
+
+def catalog_diff_view(loaded, lkg_path):
+    """before/after text for Ansible's --diff."""
+    meta = loaded['meta']
+    diff = loaded['diff'] or {}
+    before = ''
+    if diff:
+        before = 'catalogVersion %s\nsha256 %s\n' % (diff.get('previous_version'), diff.get('previous_sha256'))
+    after = 'catalogVersion %s\nsha256 %s\n' % (meta['catalog_version'], meta['sha256'])
+    for key in ('new', 'removed', 'due_date_shortened'):
+        if diff.get(key):
+            after += '%s: %s\n' % (key, ', '.join(diff[key]))
+    return {'before_header': lkg_path or '(no previous catalog)', 'after_header': meta['source'],
+            'before': before, 'after': after}
+
+
 def summarize_entry(entry):
     return dict((k, entry.get(k)) for k in ENTRY_SUMMARY_FIELDS)
 
@@ -723,8 +777,8 @@ def _package_versions(host, facts, family):
     """name -> {'versions': [..], 'source': source package} from the accepted fact shapes."""
     packages = facts.get('packages') or {}
     if not isinstance(packages, dict):
-        raise KevError('packages must be a mapping of name -> version, {version, source} or a '
-                       'package_facts list', 'hosts', field='%s.packages' % host)
+        raise KevError('packages must map each name to a version string, to a mapping with '
+                       'version and source, or to a package_facts list', 'hosts', field='%s.packages' % host)
     out = {}
     for name, value in packages.items():
         versions = []

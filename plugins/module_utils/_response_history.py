@@ -24,6 +24,7 @@ try:
 except ImportError:  # not on Windows controllers; appends of one line are still atomic enough
     fcntl = None
 
+from ansible_collections.healthit.patching.plugins.module_utils import _kev
 from ansible_collections.healthit.patching.plugins.module_utils._kev import (
     KevError, isoformat, parse_datetime, sla_status)
 
@@ -195,3 +196,72 @@ def plan_updates(exposures, open_episodes, now, patch_results=None, catalog_vers
             events.append(dict(base, event='verified', reason=rec['reason'], deadline=episode.get('deadline'),
                                identified=episode.get('identified'), sla=sla))
     return events
+
+
+def exposure_run(params, check_mode=False, now=None):
+    """What the kev_exposure module does, without Ansible: load, join, update the history.
+
+    ``params`` are the module's options. Returns the module's result dict.
+    """
+    if params.get('catalog_path'):
+        raw = _kev.read_file_bytes(params['catalog_path'], 'KEV catalog')
+        loaded = _kev.parse_catalog(raw, params['catalog_path'])
+        entries = loaded['catalog']['vulnerabilities']
+        catalog_version, catalog_sha256 = loaded['meta']['catalog_version'], loaded['meta']['sha256']
+    else:
+        entries = _kev.catalog_entries(params.get('catalog'), 'catalog')
+        catalog = params.get('catalog')
+        catalog_version = catalog.get('catalogVersion') if isinstance(catalog, dict) else None
+        catalog_sha256 = None
+    advisories = {
+        'debian': _kev.load_debian_tracker(params.get('debian_tracker')),
+        'rpm': _kev.load_rpm_advisories(params.get('rpm_advisories')),
+        'windows': _kev.load_msrc_advisories(params.get('msrc_advisories')),
+        'firmware': _kev.load_firmware_advisories(params.get('firmware_advisories')),
+    }
+    now = _kev.parse_datetime(now) if now is not None else _kev.utcnow()
+    policy = params.get('policy_hours')
+    for crit, hours in (policy or {}).items():
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+            raise KevError('policy hours for %s must be a positive number, got %r' % (crit, hours),
+                           field='policy_hours.%s' % crit)
+    cve_ids = params.get('cve_ids') or []
+    store = None
+    if params.get('state_dir') and params.get('record_history', True):
+        store = HistoryStore(params['state_dir'])
+    cves = cve_ids or [e['cveID'] for e in entries]
+    episodes = store.open_episodes(cves) if store else {}
+    result = _kev.exposure_join(entries, params.get('hosts') or {}, advisories, cve_ids=cve_ids,
+                                policy_hours=params.get('policy_hours'),
+                                default_hours=params.get('default_policy_hours') or _kev.DEFAULT_HOURS,
+                                now=now, history=episodes)
+    events = []
+    if store:
+        events = plan_updates(result['exposures'], episodes, now, params.get('patch_results'),
+                              catalog_version=catalog_version)
+        if not check_mode:
+            for event in events:
+                store.append(event)
+    touched = sorted(set([(e['cve'], e['host']) for e in events]) | set(episodes))
+    history = []
+    if store:
+        states = {}
+        for cve in sorted(set(c for c, _h in touched)):
+            states[cve] = store.state(cve, now=now)
+        for cve, host in touched:
+            if host in states[cve]:
+                history.append(states[cve][host])
+    exposures = result['exposures']
+    if not params.get('include_unaffected', True):
+        exposures = [r for r in exposures if r['exposed'] or r['unknown']]
+    return {
+        'changed': bool(events),
+        'catalog_version': catalog_version,
+        'catalog_sha256': catalog_sha256,
+        'exposures': exposures,
+        'by_host': result['by_host'],
+        'summary': result['summary'],
+        'history_dir': store.directory if store else None,
+        'history_events': events,
+        'history': history,
+    }
