@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 name: patch_inventory
 short_description: The patch programme's inventory from CMDB exports and the exception register
 version_added: 0.1.0
-author: healthit.patching contributors
+author: healthit.patching contributors (@healthit)
 description:
   - Reads one or more CMDB exports (CSV, YAML or JSON) and the exception register and builds the
     groups the patch playbooks use. Hosts under an active exception are left out of the inventory.

@@ -100,7 +100,6 @@ class _LineLoader(_BaseLoader):  # pylint: disable=too-many-ancestors
         data.extend(self.construct_object(child, deep=True) for child in node.value)
         data.item_lines = [child.start_mark.line + 1 for child in node.value]
 
-
     def construct_yaml_timestamp(self, node):
         # An impossible date (2026-02-30) stays text so the caller can name the field it is in.
         try:

@@ -9,9 +9,17 @@ COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 
 @pytest.fixture(scope="session")
 def inventory_plugin_loader():
+    import sys
+
     from ansible.plugins.loader import init_plugin_loader, inventory_loader
 
     init_plugin_loader([COLLECTIONS])
+    # Tests collected earlier may have imported the collection through sys.path (tests/conftest.py),
+    # before Ansible's collection finder existed; that package then lacks the metadata the finder
+    # attaches while loading it. meta/runtime.yml routes nothing, so empty metadata is equivalent.
+    package = sys.modules.get("ansible_collections.healthit.patching")
+    if package is not None and getattr(package, "_collection_meta", None) is None:
+        package._collection_meta = {}
     return inventory_loader
 
 

@@ -74,7 +74,7 @@ def test_index_agrees_with_brute_force_on_a_random_estate():
     rng = random.Random(20261122)
     names = ["%s-%02d" % (rng.choice(["ws", "pacs", "mod", "db", "sw"]), i) for i in range(400)]
     patterns = []
-    for _ in range(300):
+    for _round in range(300):
         kind = rng.randrange(5)
         if kind == 0:
             patterns.append(rng.choice(names))
@@ -104,7 +104,7 @@ def test_glob_candidates_do_not_grow_with_the_register():
     assert len(list(index.candidates("h01234"))) == 1
     assert len(list(index.candidates("x-99"))) == 0
     assert len(list(index.candidates("viewer.pacs.example"))) == 1
-    assert {entries[e].id for e, _ in index.match("h0123x", None, None)} == {"E123"}
+    assert {entries[e].id for e, _pattern in index.match("h0123x", None, None)} == {"E123"}
 
 
 def test_cidr_table_has_one_segment_per_boundary():
