@@ -47,9 +47,15 @@ description:
     C(patch_exception_register_path), C(patch_exception_register_sha256), C(patch_cmdb_sources)
     (path and SHA-256 of each export), C(patch_excluded_hosts), C(patch_exceptions_due_for_review),
     C(patch_exceptions_expired) and C(patch_exception_review_days).
+  - C(patch_excluded_hosts) has one item per excluded host and active exception, with C(host), C(exception)
+    (the id), C(owner), C(approved_by), C(approved_on), C(expires), C(application) and C(compensating_controls).
+    C(patch_exceptions_due_for_review) lists active exceptions expiring within O(review_days) (fields as above
+    with C(id), plus C(days_left) and the matched C(hosts)); C(patch_exceptions_expired) lists expired
+    exceptions with the C(hosts) they no longer protect.
   - Exception patterns are matched case-insensitively against the host name (and against C(address)
     when it is a DNS name); IP addresses and CIDRs against the address. A register entry that matches
-    no CMDB host, or an exact name or address in it that matches none, is a warning.
+    no CMDB host, or an exact name or address in it that matches none (most likely a typo, which leaves
+    the real device unprotected), is a warning, as is an unknown field in an entry.
   - With caching on, the cache key includes the SHA-256 of the configuration, of every export and of the
     register, plus O(today) and O(review_days), so a changed register is never answered from the cache.
   - Data from the CMDB and the register is marked unsafe so it is never templated.
@@ -93,6 +99,10 @@ extends_documentation_fragment:
   - ansible.builtin.inventory_cache
 notes:
   - The review process for exceptions is described in C(docs/exception-review.md) of the collection.
+  - Point the inventory at this configuration file, or keep CMDB exports and the register outside the
+    inventory directory. Ansible offers every file of an inventory directory to every enabled plugin, and
+    the ini plugin reads each CSV row as a host. Hosts another plugin created from this plugin's own input
+    files before it ran are removed with a warning; later ones cannot be.
 seealso:
   - plugin: ansible.builtin.constructed
     plugin_type: inventory

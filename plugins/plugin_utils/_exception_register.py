@@ -20,7 +20,8 @@ import re
 
 from ._source_data import LineDict, LineList, SourceError, load_yaml, parse_date, read_text
 
-REQUIRED_TEXT = ("id", "owner", "approved_by")
+KNOWN_KEYS = ("id", "hosts", "application", "reason", "owner", "approved_by", "approved_on", "expires",
+              "compensating_controls", "ticket", "change_request", "notes")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -49,12 +50,13 @@ class ExceptionEntry:
 
 
 class Register:
-    __slots__ = ("path", "sha256", "exceptions")
+    __slots__ = ("path", "sha256", "exceptions", "warnings")
 
-    def __init__(self, path, sha256, exceptions):
+    def __init__(self, path, sha256, exceptions, warnings=None):
         self.path = path
         self.sha256 = sha256
         self.exceptions = exceptions
+        self.warnings = warnings or []
 
 
 def classify_pattern(pattern):
@@ -168,15 +170,21 @@ def load_register(path):
         raise SourceError(path, "must be a list (write [] for an empty register)",
                           line=data.line_of("exceptions"), field="exceptions")
     exceptions = []
+    warnings = []
     seen = {}
     for index, raw in enumerate(entries):
         entry = _entry(raw, index, path)
+        unknown = sorted(str(k) for k in raw if k not in KNOWN_KEYS)
+        if unknown:
+            # a misspelt optional key (compensating_control) would silently drop what it holds
+            warnings.append("exception %s (%s line %s): unknown field%s %s ignored" % (
+                entry.id, path, entry.line, "" if len(unknown) == 1 else "s", ", ".join(unknown)))
         if entry.id in seen:
             raise SourceError(path, "duplicate exception id '%s' (first at line %s)" % (entry.id, seen[entry.id]),
                               line=entry.line, field="id")
         seen[entry.id] = entry.line
         exceptions.append(entry)
-    return Register(path, digest, exceptions)
+    return Register(path, digest, exceptions, warnings)
 
 
 def _glob_keys(pattern):

@@ -83,6 +83,7 @@ def build(hosts, register, today, review_days=30, generated=None, sources=None):
     if generated is None:
         generated = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     model = _skeleton()
+    model["warnings"].extend(register.warnings)
     exceptions = register.exceptions
     index = ExceptionIndex(exceptions)
     matched_patterns = set()
