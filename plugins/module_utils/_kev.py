@@ -761,6 +761,71 @@ FIRMWARE_SCHEMES = ('ios', 'iosxe', 'nxos', 'junos')
 _PACKAGE_MANAGERS = ('apt', 'dpkg', 'rpm', 'dnf', 'yum', 'zypper')
 
 
+def _parse_query_lines(text, host, key, family):
+    """Packages from ``dpkg-query``/``rpm -qa`` output (see kev_exposure's documentation)."""
+    out = {}
+    for lineno, line in enumerate(str(text).splitlines(), 1):
+        if not line.strip():
+            continue
+        cols = line.split('\t') if '\t' in line else line.split()
+        if len(cols) < 2:
+            raise KevError('expected at least name and version', 'hosts', line=lineno,
+                           field='%s.%s' % (host, key))
+        name = cols[0].split(':')[0] if family == 'debian' else cols[0]
+        entry = {'version': cols[1]}
+        if family == 'debian' and len(cols) >= 3 and cols[2]:
+            entry['source'] = cols[2]
+        if family == 'debian' and len(cols) >= 4 and cols[3]:
+            entry['source_version'] = cols[3]
+        if family == 'rpm':
+            entry['version'] = cols[1][2:] if cols[1].startswith('0:') else cols[1]
+        out[name] = entry
+    return out
+
+
+def normalize_host_facts(host, raw):
+    """One shape out of what a play has: explicit keys, ``ansible_*`` vars, ``ansible_facts``,
+    inventory ``patch_*`` vars, network ``ansible_net_*`` facts, query output. Explicit wins."""
+    if not isinstance(raw, dict):
+        raise KevError('facts must be a mapping', 'hosts', field=host)
+    nested = raw.get('ansible_facts') if isinstance(raw.get('ansible_facts'), dict) else {}
+
+    def pick(*names):
+        for name in names:
+            for source in (raw, nested):
+                value = source.get(name)
+                if value not in (None, '', [], {}):
+                    return value
+        return None
+
+    facts = dict(raw)
+    facts['family'] = pick('family')
+    facts['os_family'] = pick('os_family', 'ansible_os_family')
+    facts['distribution'] = pick('distribution', 'ansible_distribution')
+    facts['platform'] = pick('platform', 'patch_platform')
+    facts['criticality'] = pick('criticality', 'patch_criticality')
+    facts['release'] = pick('release', 'distribution_release', 'ansible_distribution_release')
+    facts['packages'] = pick('packages', 'ansible_packages')
+    if str(facts['os_family'] or '').lower() == 'redhat' and not str(facts['release'] or '').startswith('el'):
+        # RPM advisories name releases el8/el9; Ansible gives a codename and a major version.
+        major = pick('distribution_major_version', 'ansible_distribution_major_version')
+        facts['release'] = 'el%s' % major if major else None
+    for key, family in (('dpkg_query', 'debian'), ('rpm_query', 'rpm')):
+        text = pick(key)
+        if text:
+            parsed = _parse_query_lines(text, host, key, family)
+            merged = dict(facts['packages'] or {})
+            merged.update(parsed)  # the query carries source packages: it wins
+            facts['packages'] = merged
+    firmware = pick('firmware')
+    if not firmware:
+        net_os, net_version = pick('network_os', 'ansible_network_os'), pick('net_version', 'ansible_net_version')
+        if net_os or net_version:
+            firmware = {'platform': net_os, 'version': net_version}
+    facts['firmware'] = firmware
+    return facts
+
+
 def host_family(host, facts):
     """debian | rpm | windows | ios | iosxe | nxos | junos, or None when the facts do not say."""
     firmware = facts.get('firmware') or {}
@@ -780,6 +845,7 @@ def _package_versions(host, facts, family):
         raise KevError('packages must map each name to a version string, to a mapping with '
                        'version and source, or to a package_facts list', 'hosts', field='%s.packages' % host)
     out = {}
+    source_versions = {}
     for name, value in packages.items():
         versions = []
         source = name
@@ -790,6 +856,8 @@ def _package_versions(host, facts, family):
             if isinstance(value.get('source'), str) and value['source'] not in _PACKAGE_MANAGERS:
                 source = value['source']
             source = value.get('source_package') or source
+            if value.get('source_version'):
+                source_versions[name] = str(value['source_version'])
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, dict):
@@ -800,7 +868,7 @@ def _package_versions(host, facts, family):
                            field='%s.packages.%s' % (host, name))
         versions = [v for v in versions if v]
         if versions:
-            out[name] = {'versions': versions, 'source': source}
+            out[name] = {'versions': versions, 'source': source, 'source_version': source_versions.get(name)}
     return out
 
 
@@ -826,8 +894,14 @@ def _result(exposed, reason, fix=None, unknown=False, installed=None):
     return {'exposed': exposed, 'unknown': unknown, 'reason': reason, 'fix': fix, 'installed': installed}
 
 
+def _shown(binary, version, source_version):
+    if source_version != version:
+        return '%s %s (source version %s)' % (binary, version, source_version)
+    return '%s %s' % (binary, version)
+
+
 def match_debian(cve, host, facts, tracker):
-    release = facts.get('release') or facts.get('distribution_release')
+    release = facts.get('release')
     if tracker is None:
         return _result(False, 'no advisory source for platform debian (no Debian tracker data given)',
                        unknown=True)
@@ -853,8 +927,12 @@ def match_debian(cve, host, facts, tracker):
             continue
         status = info.get('status')
         fixed = info.get('fixed_version')
+        compared = {}
         for b in binaries:
             installed[b] = _newest(packages[b]['versions'], 'debian')
+            # The tracker's fixed_version is a source version: compare the source version of the
+            # installed binary when the facts carry it (binNMUs add +bN to binary versions only).
+            compared[b] = packages[b].get('source_version') or installed[b]
         if status == 'open':
             exposed.append(src)
             reasons.append('source %s is open in %s: no fixed version published yet (installed %s)'
@@ -865,7 +943,7 @@ def match_debian(cve, host, facts, tracker):
             older = []
             for b in binaries:
                 try:
-                    if _versions.compare(installed[b], fixed, 'debian') < 0:
+                    if _versions.compare(compared[b], fixed, 'debian') < 0:
                         older.append(b)
                 except _versions.VersionError as e:
                     unknown.append(src)
@@ -875,10 +953,12 @@ def match_debian(cve, host, facts, tracker):
                 for b in older:
                     fix_packages[b] = fixed
                 reasons.append('%s older than %s fixed in %s (Debian tracker, source %s)'
-                               % (', '.join('%s %s' % (b, installed[b]) for b in older), fixed, release, src))
+                               % (', '.join(_shown(b, installed[b], compared[b]) for b in older),
+                                  fixed, release, src))
             elif src not in unknown:
                 reasons.append('%s at or above %s fixed in %s (source %s)'
-                               % (', '.join('%s %s' % (b, installed[b]) for b in binaries), fixed, release, src))
+                               % (', '.join(_shown(b, installed[b], compared[b]) for b in binaries),
+                                  fixed, release, src))
         else:
             unknown.append(src)
             reasons.append('tracker status %r for source %s in %s leaves exposure undetermined'
@@ -1030,9 +1110,7 @@ def exposure_join(entries, hosts, advisories, cve_ids=None, policy_hours=None,
     exposures = []
     by_host = {}
     for host in sorted(hosts):
-        facts = hosts[host] or {}
-        if not isinstance(facts, dict):
-            raise KevError('facts must be a mapping', 'hosts', field=host)
+        facts = normalize_host_facts(host, hosts[host] or {})
         family = host_family(host, facts)
         crit = facts.get('criticality')
         # Fail on an unknown criticality before any result: a wrong clock is worse than none.

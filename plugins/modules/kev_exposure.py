@@ -50,17 +50,23 @@ options:
     default: []
   hosts:
     description:
-      - Host name to facts. Recognised keys per host -
-      - C(family) (V(debian), V(rpm), V(windows), V(ios), V(iosxe), V(nxos), V(junos)) or, instead,
-        C(os_family)/C(distribution) (Ansible facts) or C(platform) (the CMDB platform);
-      - C(release) - Debian/Ubuntu codename (C(distribution_release) is also read) or RPM release such as C(el9);
-      - C(criticality) - a key of O(policy_hours);
-      - C(packages) - name to version string, to C({version, source}) (C(source) is the source
-        package; the binary name is assumed when absent) or to a C(package_facts) list (its
-        C(source) is the package manager and is ignored; C(source_package) is read);
-        RPM lists combine C(epoch), C(version) and C(release);
-      - C(kbs) and C(products) (or C(product)) for Windows;
-      - C(firmware) - C({platform, version}) for network devices.
+      - Host name to facts, for example a subset of C(hostvars). Each key is read from the host's
+        mapping, then from its C(ansible_facts), with or without the C(ansible_) prefix.
+      - C(family) (V(debian), V(rpm), V(windows), V(ios), V(iosxe), V(nxos), V(junos)), else
+        C(os_family)/C(distribution), C(firmware.platform) or C(platform) (also C(patch_platform)).
+      - C(release) - Debian/Ubuntu codename (C(distribution_release) is read too); for RedHat
+        family hosts C(el) plus C(distribution_major_version), for example C(el9).
+      - C(criticality) (also C(patch_criticality)) - a key of O(policy_hours).
+      - C(packages) - name to version string, to a mapping with C(version), C(source) (the source
+        package; the binary name is assumed when absent) and C(source_version), or to a
+        C(package_facts) list (whose C(source) is the package manager and is ignored); RPM
+        lists combine C(epoch), C(version) and C(release).
+      - C(dpkg_query) - output of C(dpkg-query -W -f='${binary:Package}\t${Version}\t${source:Package}\t${source:Version}\n'),
+        which carries the source package and version the tracker needs; it wins over C(packages).
+      - C(rpm_query) - output of C(rpm -qa --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n').
+      - C(kbs) and C(products) (or C(product)) for Windows.
+      - C(firmware) - mapping with C(platform) and C(version) for network devices, else
+        C(network_os) and C(net_version) as C(*_facts) modules of network collections set them.
     type: dict
     required: true
   debian_tracker:
