@@ -235,8 +235,9 @@ def describe_hresult(value):
     code = parse_hresult(value)
     if code is None:
         return 'unknown error (no HRESULT reported)'
-    name, text, dummy = _HRESULTS.get(code, ('', 'no description known to healthit.patching; look the code up '
-                                              'in the Windows Update error reference', 'retry'))
+    unknown = ('', 'no description known to healthit.patching; look the code up in the Windows Update error '
+               'reference', 'retry')
+    name, text, dummy = _HRESULTS.get(code, unknown)
     return '0x%08X %s%s' % (code, name + ': ' if name else '', text)
 
 
@@ -280,6 +281,7 @@ def _new_state(policy):
         'task_failures': 0,
         'status': None,
         'reason': None,
+        'actions': [],
     }
 
 
@@ -350,6 +352,16 @@ def _record_updates(state, result, progress):
     return installed_now, retry_after_reboot
 
 
+def _round_action(progress):
+    parts = []
+    for key, label in (('installed', 'installed'), ('loop', 'update loop'), ('failed', 'failed')):
+        if progress[key]:
+            parts.append('%s %s' % (label, ', '.join(sorted(progress[key]))))
+    if progress['connection_lost']:
+        parts.append('connection lost')
+    return 'update round %d: %s' % (progress['round'], '; '.join(parts) or 'nothing to install')
+
+
 def _on_updates(state, result):
     policy = state['policy']
     state['round'] += 1
@@ -358,6 +370,7 @@ def _on_updates(state, result):
                 'connection_lost': bool(result.get('unreachable'))}
     installed_now, retry_after_reboot = _record_updates(state, result, progress)
     state['rounds'].append(progress)
+    state['actions'].append(_round_action(progress))
     outside = sorted(kb for kb, e in state['kbs'].items() if e['outcome'] == 'outside_baseline')
     if outside:
         return _fail(state, 'installed KBs outside the production baseline: %s' % ', '.join(outside))
@@ -402,6 +415,7 @@ def _on_reboot(state, result):
         return _fail(state, 'reboot after round %d did not complete: %s' % (state['round'], result.get('msg', '')))
     state['reboots'] += 1
     state['rebooted'] = True
+    state['actions'].append('reboot after update round %d' % state['round'])
     state['reboot_pending'] = False
     state['next'] = 'install' if state['round'] < state['policy']['max_rounds'] else 'verify'
     return state
@@ -412,6 +426,7 @@ def _on_reconnect(state, result):
         return _fail(state, 'host did not come back after the connection was lost in round %d: %s'
                      % (state['round'], result.get('msg', '')))
     # The updates keep running on the host when the connection drops; searching again is the re-poll.
+    state['actions'].append('reconnected after the connection loss in update round %d' % state['round'])
     state['next'] = 'install' if state['round'] < state['policy']['max_rounds'] else 'verify'
     return state
 
@@ -444,8 +459,8 @@ def _conclude(state):
     state['next'] = 'done'
     if installed:
         state['status'] = 'patched'
-        state['reason'] = 'installed %s in %d round(s) with %d reboot(s)' % (', '.join(installed), state['round'],
-                                                                              state['reboots'])
+        state['reason'] = 'installed %s in %d round(s) with %d reboot(s)' % (
+            ', '.join(installed), state['round'], state['reboots'])
         if state['reboot_pending']:
             state['reason'] += '; a reboot is still required (windows_patch_reboot is false)'
     else:
@@ -479,6 +494,7 @@ def advance(state, event, result=None, policy=None):
     if event == 'start':
         state = _new_state(policy)
         state['outcomes'] = []
+        state['exclude_patterns'] = []
         return state
     if event not in _EVENTS:
         raise ValueError('unknown event %r (expected start, %s)' % (event, ', '.join(sorted(_EVENTS))))
@@ -493,6 +509,7 @@ def advance(state, event, result=None, policy=None):
     if state['next'] in ('done', 'failed'):
         state = _conclude(state)
     state['outcomes'] = kb_outcomes(state)
+    state['exclude_patterns'] = [kb_pattern(kb) for kb in state['exclude'] if _KB_RE.match(kb)]
     return state
 
 

@@ -157,3 +157,14 @@ def test_check_mode_searches_and_changes_nothing(fresh_scenarios, tmp_path):
     assert result['reason'] == 'check mode: would install KB5034439, KB890830'
     assert run.state('win-ok')['installed'] == ['KB5031364'] and run.state('win-ok')['boots'] == 0
     assert run.result('win-prod')['after']['would_install'] == ['KB5034439', 'KB890830']
+
+
+def test_bad_selection_input_fails_the_host_naming_the_field(fresh_scenarios, tmp_path):
+    from conftest import Run
+    run = Run(fresh_scenarios, str(tmp_path / 'evidence'), '--limit', 'win-ok',
+              '-e', '{"windows_patch_reject_list": ["KB5034439", "(unclosed"]}')
+    result = run.result('win-ok')
+    assert result['status'] == 'failed' and run.rc != 0
+    assert "windows_patch_reject_list[1]: '(unclosed' is neither a KB number nor a valid title regular expression" \
+        in result['reason']
+    assert run.calls('win-ok') == []

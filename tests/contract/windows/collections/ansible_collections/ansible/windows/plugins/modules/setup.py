@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.setup for healthit.patching contract tests. Never installed for users.
@@ -58,10 +57,24 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'_measure_subset': {'default': False, 'type': 'bool'},
- 'fact_path': {'type': 'path'},
- 'gather_subset': {'default': 'all', 'elements': 'str', 'type': 'list'},
- 'gather_timeout': {'default': 10, 'type': 'int'}}
+ARGUMENT_SPEC = {
+    '_measure_subset': {
+        'default': False,
+        'type': 'bool',
+    },
+    'fact_path': {
+        'type': 'path',
+    },
+    'gather_subset': {
+        'default': 'all',
+        'elements': 'str',
+        'type': 'list',
+    },
+    'gather_timeout': {
+        'default': 10,
+        'type': 'int',
+    },
+}
 
 
 def main():

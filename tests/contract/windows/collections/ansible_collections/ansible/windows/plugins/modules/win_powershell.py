@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_powershell for healthit.patching contract tests. Never installed for users.
@@ -113,23 +112,65 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'arguments': {'elements': 'str', 'type': 'list'},
- 'chdir': {'type': 'str'},
- 'creates': {'type': 'str'},
- 'depth': {'default': 2, 'type': 'int'},
- 'error_action': {'choices': ['silently_continue', 'continue', 'stop'], 'default': 'continue', 'type': 'str'},
- 'executable': {'type': 'str'},
- 'parameters': {'type': 'dict'},
- 'path': {'type': 'str'},
- 'remote_src': {'default': False, 'type': 'bool'},
- 'removes': {'type': 'str'},
- 'script': {'type': 'str'},
- 'sensitive_parameters': {'elements': 'dict',
-                          'options': {'name': {'required': True, 'type': 'str'},
-                                      'password': {'type': 'str'},
-                                      'username': {'type': 'str'},
-                                      'value': {'type': 'str'}},
-                          'type': 'list'}}
+ARGUMENT_SPEC = {
+    'arguments': {
+        'elements': 'str',
+        'type': 'list',
+    },
+    'chdir': {
+        'type': 'str',
+    },
+    'creates': {
+        'type': 'str',
+    },
+    'depth': {
+        'default': 2,
+        'type': 'int',
+    },
+    'error_action': {
+        'choices': ['silently_continue', 'continue', 'stop'],
+        'default': 'continue',
+        'type': 'str',
+    },
+    'executable': {
+        'type': 'str',
+    },
+    'parameters': {
+        'type': 'dict',
+    },
+    'path': {
+        'type': 'str',
+    },
+    'remote_src': {
+        'default': False,
+        'type': 'bool',
+    },
+    'removes': {
+        'type': 'str',
+    },
+    'script': {
+        'type': 'str',
+    },
+    'sensitive_parameters': {
+        'elements': 'dict',
+        'options': {
+            'name': {
+                'required': True,
+                'type': 'str',
+            },
+            'password': {
+                'type': 'str',
+            },
+            'username': {
+                'type': 'str',
+            },
+            'value': {
+                'type': 'str',
+            },
+        },
+        'type': 'list',
+    },
+}
 
 
 def main():

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_reboot for healthit.patching contract tests. Never installed for users.
@@ -80,15 +79,39 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'boot_time_command': {'default': '(Get-CimInstance -ClassName Win32_OperatingSystem -Property '
-                                  'LastBootUpTime).LastBootUpTime.ToFileTime()',
-                       'type': 'str'},
- 'connect_timeout': {'aliases': ['connect_timeout_sec'], 'default': 5, 'type': 'float'},
- 'msg': {'default': 'Reboot initiated by Ansible', 'type': 'str'},
- 'post_reboot_delay': {'aliases': ['post_reboot_delay_sec'], 'default': 0, 'type': 'float'},
- 'pre_reboot_delay': {'aliases': ['pre_reboot_delay_sec'], 'default': 2, 'type': 'float'},
- 'reboot_timeout': {'aliases': ['reboot_timeout_sec'], 'default': 600, 'type': 'float'},
- 'test_command': {'type': 'str'}}
+ARGUMENT_SPEC = {
+    'boot_time_command': {
+        'default': '(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime).LastBootUpTime.ToFileTime()',
+        'type': 'str',
+    },
+    'connect_timeout': {
+        'aliases': ['connect_timeout_sec'],
+        'default': 5,
+        'type': 'float',
+    },
+    'msg': {
+        'default': 'Reboot initiated by Ansible',
+        'type': 'str',
+    },
+    'post_reboot_delay': {
+        'aliases': ['post_reboot_delay_sec'],
+        'default': 0,
+        'type': 'float',
+    },
+    'pre_reboot_delay': {
+        'aliases': ['pre_reboot_delay_sec'],
+        'default': 2,
+        'type': 'float',
+    },
+    'reboot_timeout': {
+        'aliases': ['reboot_timeout_sec'],
+        'default': 600,
+        'type': 'float',
+    },
+    'test_command': {
+        'type': 'str',
+    },
+}
 
 
 def main():

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_reg_stat for healthit.patching contract tests. Never installed for users.
@@ -52,8 +51,17 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'name': {'aliases': ['entry', 'value', 'property'], 'type': 'str'},
- 'path': {'aliases': ['key'], 'required': True, 'type': 'str'}}
+ARGUMENT_SPEC = {
+    'name': {
+        'aliases': ['entry', 'value', 'property'],
+        'type': 'str',
+    },
+    'path': {
+        'aliases': ['key'],
+        'required': True,
+        'type': 'str',
+    },
+}
 
 
 def main():

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_service_info for healthit.patching contract tests. Never installed for users.
@@ -42,7 +41,11 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'name': {'type': 'str'}}
+ARGUMENT_SPEC = {
+    'name': {
+        'type': 'str',
+    },
+}
 
 
 def main():

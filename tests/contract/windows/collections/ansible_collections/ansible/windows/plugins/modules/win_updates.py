@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_updates for healthit.patching contract tests. Never installed for users.
@@ -111,21 +110,54 @@ RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
 
-ARGUMENT_SPEC = {'_operation': {'choices': ['start', 'cancel', 'poll'], 'default': 'start', 'type': 'str'},
- '_operation_options': {'type': 'dict'},
- 'accept_list': {'elements': 'str', 'type': 'list'},
- 'category_names': {'default': ['CriticalUpdates', 'SecurityUpdates', 'UpdateRollups'],
-                    'elements': 'str',
-                    'type': 'list'},
- 'log_path': {'type': 'path'},
- 'reboot': {'default': False, 'type': 'bool'},
- 'reboot_timeout': {'default': 1200, 'type': 'int'},
- 'reject_list': {'elements': 'str', 'type': 'list'},
- 'server_selection': {'choices': ['default', 'managed_server', 'windows_update'],
-                      'default': 'default',
-                      'type': 'str'},
- 'skip_optional': {'default': False, 'type': 'bool'},
- 'state': {'choices': ['installed', 'searched', 'downloaded'], 'default': 'installed', 'type': 'str'}}
+ARGUMENT_SPEC = {
+    '_operation': {
+        'choices': ['start', 'cancel', 'poll'],
+        'default': 'start',
+        'type': 'str',
+    },
+    '_operation_options': {
+        'type': 'dict',
+    },
+    'accept_list': {
+        'elements': 'str',
+        'type': 'list',
+    },
+    'category_names': {
+        'default': ['CriticalUpdates', 'SecurityUpdates', 'UpdateRollups'],
+        'elements': 'str',
+        'type': 'list',
+    },
+    'log_path': {
+        'type': 'path',
+    },
+    'reboot': {
+        'default': False,
+        'type': 'bool',
+    },
+    'reboot_timeout': {
+        'default': 1200,
+        'type': 'int',
+    },
+    'reject_list': {
+        'elements': 'str',
+        'type': 'list',
+    },
+    'server_selection': {
+        'choices': ['default', 'managed_server', 'windows_update'],
+        'default': 'default',
+        'type': 'str',
+    },
+    'skip_optional': {
+        'default': False,
+        'type': 'bool',
+    },
+    'state': {
+        'choices': ['installed', 'searched', 'downloaded'],
+        'default': 'installed',
+        'type': 'str',
+    },
+}
 
 
 def main():
