@@ -123,3 +123,14 @@ def test_bad_events(event, result, match):
 def test_event_before_start():
     with pytest.raises(ValueError, match='before start'):
         advance({}, 'updates', {})
+
+
+def test_actions_and_exclude_patterns_for_the_evidence():
+    state = advance(None, 'start', policy={'max_retries': 0})
+    state = advance(state, 'updates', {'reboot_required': True, 'updates': {
+        'a': {'kb': ['5034439'], 'installed': True},
+        'b': {'kb': ['5034441'], 'installed': False, 'failure_hresult_code': 0x80070643}}})
+    state = advance(state, 'reboot', {'rebooted': True})
+    assert state['actions'] == ['update round 1: installed KB5034439; failed KB5034441',
+                                'reboot after update round 1']
+    assert state['exclude_patterns'] == ['^KB5034441$']
