@@ -600,7 +600,7 @@ def _expect(cond, message, source, field):
         raise KevError(message, source, field=field)
 
 
-def _load_debian_tracker_one(value, name='debian_tracker'):
+def _load_debian_tracker_one(value, name='debian_tracker', only=None):
     data, source = _load_source(value, name)
     if data is None:
         return None
@@ -609,6 +609,8 @@ def _load_debian_tracker_one(value, name='debian_tracker'):
     for src, cves in data.items():
         _expect(isinstance(cves, dict), 'expected CVE -> record', source, src)
         for cve, record in cves.items():
+            if only is not None and cve not in only:
+                continue
             if not isinstance(record, dict):
                 continue  # the real tracker has a few non-CVE keys of other shapes; they map nothing
             releases = record.get('releases', {})
@@ -627,11 +629,12 @@ def _load_debian_tracker_one(value, name='debian_tracker'):
     return {'source': source, 'by_cve': index}
 
 
-def _load_rpm_advisories_one(value, name='rpm_advisories'):
+def _load_rpm_advisories_one(value, name='rpm_advisories', only=None):
     data, source = _load_source(value, name)
     if data is None:
         return None
     _expect(isinstance(data, dict), 'expected CVE -> list of fixed packages', source, '(top level)')
+    data = _only(data, only)
     for cve, fixes in data.items():
         _expect(isinstance(fixes, list), 'expected a list of {package, fixed_version, release}', source, cve)
         for i, fix in enumerate(fixes):
@@ -647,13 +650,14 @@ def _load_rpm_advisories_one(value, name='rpm_advisories'):
     return {'source': source, 'by_cve': data}
 
 
-def _load_msrc_advisories_one(value, name='msrc_advisories'):
+def _load_msrc_advisories_one(value, name='msrc_advisories', only=None):
     data, source = _load_source(value, name)
     if data is None:
         return None
     _expect(isinstance(data, dict) and isinstance(data.get('cves'), dict),
             "expected {'cves': {CVE: {product: [KB]}}, 'supersedes': {KB: [older KBs]}}", source, 'cves')
-    for cve, products in data['cves'].items():
+    cves = _only(data['cves'], only)
+    for cve, products in cves.items():
         _expect(isinstance(products, dict), 'expected product -> list of KBs', source, 'cves.%s' % cve)
         for product, kbs in products.items():
             _expect(isinstance(kbs, list) and all(isinstance(k, str) for k in kbs),
@@ -665,14 +669,15 @@ def _load_msrc_advisories_one(value, name='msrc_advisories'):
         _expect(isinstance(olders, list), 'expected a list of KBs', source, 'supersedes.%s' % newer)
         for older in olders:
             superseded_by.setdefault(_kb(older), set()).add(_kb(newer))
-    return {'source': source, 'by_cve': data['cves'], 'superseded_by': superseded_by}
+    return {'source': source, 'by_cve': cves, 'superseded_by': superseded_by}
 
 
-def _load_firmware_advisories_one(value, name='firmware_advisories'):
+def _load_firmware_advisories_one(value, name='firmware_advisories', only=None):
     data, source = _load_source(value, name)
     if data is None:
         return None
     _expect(isinstance(data, dict), 'expected CVE -> platform -> [{train, first_fixed}]', source, '(top level)')
+    data = _only(data, only)
     for cve, platforms in data.items():
         _expect(isinstance(platforms, dict), 'expected platform -> list of trains', source, cve)
         for platform, trains in platforms.items():
@@ -695,9 +700,16 @@ def _load_firmware_advisories_one(value, name='firmware_advisories'):
     return {'source': source, 'by_cve': data}
 
 
-def _merge_sources(loader, value, name, merge):
+def _only(by_cve, only):
+    """Keep the CVEs asked about: a full tracker is large, validating all of it is wasted work."""
+    if only is None:
+        return by_cve
+    return dict((cve, value) for cve, value in by_cve.items() if cve in only)
+
+
+def _merge_sources(loader, value, name, merge, only):
     if isinstance(value, list):
-        loaded = [loader(v, '%s[%d]' % (name, i)) for i, v in enumerate(value)]
+        loaded = [loader(v, '%s[%d]' % (name, i), only) for i, v in enumerate(value)]
         loaded = [x for x in loaded if x is not None]
         if not loaded:
             return None
@@ -706,7 +718,7 @@ def _merge_sources(loader, value, name, merge):
             merge(out, more)
         out['source'] = ', '.join(str(x['source']) for x in loaded)
         return out
-    return loader(value, name)
+    return loader(value, name, only)
 
 
 def _merge_nested(out, more):
@@ -725,21 +737,21 @@ def _merge_msrc(out, more):
         out['superseded_by'].setdefault(kb, set()).update(newer)
 
 
-def load_debian_tracker(value, name='debian_tracker'):
+def load_debian_tracker(value, name='debian_tracker', only=None):
     """Tracker JSON (path or data, or a list of them merged) indexed by CVE -> source -> record."""
-    return _merge_sources(_load_debian_tracker_one, value, name, _merge_nested)
+    return _merge_sources(_load_debian_tracker_one, value, name, _merge_nested, None if only is None else set(only))
 
 
-def load_rpm_advisories(value, name='rpm_advisories'):
-    return _merge_sources(_load_rpm_advisories_one, value, name, _merge_lists)
+def load_rpm_advisories(value, name='rpm_advisories', only=None):
+    return _merge_sources(_load_rpm_advisories_one, value, name, _merge_lists, None if only is None else set(only))
 
 
-def load_msrc_advisories(value, name='msrc_advisories'):
-    return _merge_sources(_load_msrc_advisories_one, value, name, _merge_msrc)
+def load_msrc_advisories(value, name='msrc_advisories', only=None):
+    return _merge_sources(_load_msrc_advisories_one, value, name, _merge_msrc, None if only is None else set(only))
 
 
-def load_firmware_advisories(value, name='firmware_advisories'):
-    return _merge_sources(_load_firmware_advisories_one, value, name, _merge_nested)
+def load_firmware_advisories(value, name='firmware_advisories', only=None):
+    return _merge_sources(_load_firmware_advisories_one, value, name, _merge_nested, None if only is None else set(only))
 
 
 def _kb(value):

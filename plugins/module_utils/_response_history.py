@@ -213,11 +213,12 @@ def exposure_run(params, check_mode=False, now=None):
         catalog = params.get('catalog')
         catalog_version = catalog.get('catalogVersion') if isinstance(catalog, dict) else None
         catalog_sha256 = None
+    only = params.get('cve_ids') or None
     advisories = {
-        'debian': _kev.load_debian_tracker(params.get('debian_tracker')),
-        'rpm': _kev.load_rpm_advisories(params.get('rpm_advisories')),
-        'windows': _kev.load_msrc_advisories(params.get('msrc_advisories')),
-        'firmware': _kev.load_firmware_advisories(params.get('firmware_advisories')),
+        'debian': _kev.load_debian_tracker(params.get('debian_tracker'), only=only),
+        'rpm': _kev.load_rpm_advisories(params.get('rpm_advisories'), only=only),
+        'windows': _kev.load_msrc_advisories(params.get('msrc_advisories'), only=only),
+        'firmware': _kev.load_firmware_advisories(params.get('firmware_advisories'), only=only),
     }
     now = _kev.parse_datetime(now) if now is not None else _kev.utcnow()
     policy = params.get('policy_hours')

@@ -71,6 +71,7 @@ options:
     required: true
   debian_tracker:
     description:
+      - With O(cve_ids), only the records of those CVEs are read and checked in every advisory source.
       - Debian security tracker JSON - a path, the data, or a list of them (merged). Format in the
         collection's C(tests/data/advisories/README.md) and the tracker's C(/tracker/data/json).
     type: raw

@@ -403,3 +403,20 @@ def test_advisory_file_errors_name_the_file_and_line(tmp_path):
     assert err.value.source == str(bad) and err.value.line == 3
     with pytest.raises(_kev.KevError, match='cannot read'):
         _kev.load_debian_tracker(str(tmp_path / 'missing.json'))
+
+
+def test_loaders_read_only_the_cves_asked_about():
+    data = {'CVE-2023-4911': [{'package': 'glibc', 'fixed_version': '2.34-83.el9_3.7'}],
+            'CVE-2021-4034': [{'package': 'polkit', 'fixed_version': '0.117-7.el9', 'release': 'el9'}]}
+    loaded = _kev.load_rpm_advisories(data, only=['CVE-2021-4034'])
+    assert list(loaded['by_cve']) == ['CVE-2021-4034']
+    with pytest.raises(_kev.KevError, match=r'CVE-2023-4911\[0\]\.release'):
+        _kev.load_rpm_advisories(data, only=['CVE-2023-4911'])
+    tracker = _kev.load_debian_tracker([os.path.join(ADVISORIES, 'debian-tracker-sample.json'),
+                                        os.path.join(ADVISORIES, 'lab-debian-tracker.json')], only=['CVE-2024-1086'])
+    assert list(tracker['by_cve']) == ['CVE-2024-1086']
+    assert tracker['source'].endswith('lab-debian-tracker.json')
+    msrc = _kev.load_msrc_advisories(os.path.join(ADVISORIES, 'lab-msrc.json'), only=['CVE-2020-1472'])
+    assert list(msrc['by_cve']) == ['CVE-2020-1472'] and 'KB4565349' in msrc['superseded_by']
+    firmware = _kev.load_firmware_advisories(os.path.join(ADVISORIES, 'lab-firmware.json'), only=['CVE-2023-20198'])
+    assert list(firmware['by_cve']) == ['CVE-2023-20198']
