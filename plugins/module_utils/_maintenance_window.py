@@ -173,20 +173,19 @@ def _slot_span(slot, start_date, tz):
 def _open_span(window, now, tz):
     """The (start, end) of the span of this window containing now, or None."""
     local_now = now.astimezone(tz)
+    spans = []
     for slot in window.get('slots') or []:
         if not isinstance(slot, dict):
             raise WindowError('each slot must be a mapping')
         for day in _slot_start_dates(slot, local_now.date()):
-            start, end = _slot_span(slot, day, tz)
-            if start <= local_now < end:
-                return start, end
+            spans.append(_slot_span(slot, day, tz))
     for one in window.get('dates') or []:
         if not isinstance(one, dict) or 'start' not in one or 'end' not in one:
             raise WindowError('each entry of dates needs start and end')
-        start, end = parse_local(one['start'], tz), parse_local(one['end'], tz)
-        if start <= local_now < end:
-            return start, end
-    return None
+        spans.append((parse_local(one['start'], tz), parse_local(one['end'], tz)))
+    # Overlapping slots (an always-open window, a one-off date extending a weekly slot): the one lasting longest counts.
+    open_spans = [s for s in spans if s[0] <= local_now < s[1]]
+    return max(open_spans, key=lambda s: s[1]) if open_spans else None
 
 
 def _matches(filter_values, value):
