@@ -1159,8 +1159,15 @@ def exposure_join(entries, hosts, advisories, cve_ids=None, policy_hours=None,
                 summary['exposed'].append(cve)
                 if summary['earliest_deadline'] is None or clock['deadline'] < summary['earliest_deadline']:
                     summary['earliest_deadline'] = clock['deadline']
-            elif res['unknown']:
-                summary['unknown'].append(cve)
+            else:
+                previous = history.get((cve, host)) or {}
+                if previous.get('identified'):
+                    # An open episode that this run may close: its clock, from today's catalog.
+                    clock = sla_clock(entry, previous['identified'], crit, policy_hours, default_hours)
+                    clock['sla_status'] = sla_status(clock['deadline'], now)
+                    record.update(clock)
+                if res['unknown']:
+                    summary['unknown'].append(cve)
             exposures.append(record)
     totals = {
         'hosts': len(by_host),

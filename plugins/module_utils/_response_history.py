@@ -8,8 +8,10 @@ Each line is one event::
      "event": "identified", "deadline": "...", "deadline_source": "policy", ...}
 
 Events: ``identified`` opens an episode (with the SLA clock fixed at that moment),
-``patched`` and ``patch_failed`` record the platform role's outcome, ``verified`` closes the
-episode once fresh facts show the host no longer exposed and records ``sla: met|missed``.
+``deadline_changed`` records a new deadline for an open episode (the catalog changed the
+entry's dueDate, or the host's criticality changed), ``patched`` and ``patch_failed`` record the
+platform role's outcome, ``verified`` closes the episode once fresh facts show the host no
+longer exposed and records ``sla: met|missed`` against the deadline in force.
 A host exposed again after verification opens a new episode. Nothing is ever rewritten, so
 the file is the evidence of how the clock ran; the reporting code reads it with
 ``HistoryStore.report()``.
@@ -29,7 +31,7 @@ from ansible_collections.healthit.patching.plugins.module_utils._kev import (
     KevError, isoformat, parse_datetime, sla_status)
 
 HISTORY_DIRNAME = 'kev_history'
-EVENTS = ('identified', 'patched', 'patch_failed', 'verified')
+EVENTS = ('identified', 'deadline_changed', 'patched', 'patch_failed', 'verified')
 _CVE_RE = re.compile(r'^CVE-[0-9]{4}-[0-9]{4,19}$')
 
 
@@ -96,6 +98,7 @@ class HistoryStore(object):
                     'policy_hours': event.get('policy_hours'), 'fix': event.get('fix'),
                     'catalog_version': event.get('catalog_version'),
                     'patched': None, 'patch_failed': None, 'verified': None, 'sla': None,
+                    'deadline_changes': 0,
                     'episodes': (current or {}).get('episodes', 0) + 1,
                 }
                 continue
@@ -106,9 +109,15 @@ class HistoryStore(object):
                 current['patched'] = current['patched'] or event['at']
             elif event['event'] == 'patch_failed':
                 current['patch_failed'] = event['at']
+            elif event['event'] == 'deadline_changed':
+                current['deadline'] = event.get('deadline') or current['deadline']
+                current['deadline_source'] = event.get('deadline_source') or current['deadline_source']
+                current['kev_due_date'] = event.get('kev_due_date') or current['kev_due_date']
+                current['deadline_changes'] += 1
             elif event['event'] == 'verified':
                 current['verified'] = event['at']
                 current['sla'] = event.get('sla')
+                current['deadline'] = event.get('deadline') or current['deadline']
         if now is not None:
             for st in hosts.values():
                 if st['deadline']:
@@ -164,7 +173,10 @@ def plan_updates(exposures, open_episodes, now, patch_results=None, catalog_vers
     - exposed and no open episode: ``identified`` with the SLA clock of this run;
     - open episode and a ``patch_results`` entry for the host: ``patched`` or ``patch_failed``
       (once: a repeated run does not repeat the event);
-    - open episode and no longer exposed (and not unknown): ``verified`` with sla met/missed.
+    - open episode whose deadline differs from this run's (dueDate changed in the catalog,
+      criticality changed): ``deadline_changed``;
+    - open episode and no longer exposed (and not unknown): ``verified`` with sla met/missed
+      against the deadline in force.
     """
     now_s = isoformat(parse_datetime(now))
     patch_results = patch_results or {}
@@ -183,6 +195,13 @@ def plan_updates(exposures, open_episodes, now, patch_results=None, catalog_vers
             continue
         if episode is None:
             continue
+        deadline = rec.get('deadline') or episode.get('deadline')
+        if rec.get('deadline') and episode.get('deadline') and rec['deadline'] != episode['deadline']:
+            events.append(dict(base, event='deadline_changed', previous_deadline=episode['deadline'],
+                               deadline=rec['deadline'], deadline_source=rec.get('deadline_source'),
+                               kev_due_date=rec.get('kev_due_date'), criticality=rec.get('criticality'),
+                               policy_hours=rec.get('policy_hours'), catalog_version=catalog_version,
+                               shortened=rec['deadline'] < episode['deadline']))
         result = patch_results.get(rec['host'])
         if isinstance(result, dict) and result.get('status'):
             status = result['status']
@@ -192,8 +211,8 @@ def plan_updates(exposures, open_episodes, now, patch_results=None, catalog_vers
             elif status in ('failed', 'rolled_back', 'skipped') and not episode.get('patched'):
                 events.append(dict(base, event='patch_failed', status=status, reason=result.get('reason')))
         if not rec['exposed'] and not rec['unknown']:
-            sla = sla_status(episode['deadline'], now_s, verified=now_s) if episode.get('deadline') else None
-            events.append(dict(base, event='verified', reason=rec['reason'], deadline=episode.get('deadline'),
+            sla = sla_status(deadline, now_s, verified=now_s) if deadline else None
+            events.append(dict(base, event='verified', reason=rec['reason'], deadline=deadline,
                                identified=episode.get('identified'), sla=sla))
     return events
 

@@ -13,23 +13,30 @@ HERE = os.path.dirname(__file__)
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..', '..'))
 with open(os.path.join(HERE, 'data', 'kev', 'history_cases.yml')) as f:
     CASES = yaml.safe_load(f)
-with open(os.path.join(ROOT, 'tests', 'data', 'kev', CASES['catalog']), 'rb') as f:
-    ENTRIES = _kev.parse_catalog(f.read(), CASES['catalog'])['catalog']['vulnerabilities']
+
+
+def _entries(name):
+    with open(os.path.join(ROOT, 'tests', 'data', 'kev', name), 'rb') as f:
+        loaded = _kev.parse_catalog(f.read(), name)
+    return loaded['catalog']['vulnerabilities'], loaded['meta']['catalog_version']
+
+
 TRACKER = _kev.load_debian_tracker(os.path.join(ROOT, 'tests', 'data', 'advisories', CASES['tracker']))
 
 
-def _step(store, step):
+def _step(store, step, scenario=None):
+    scenario = scenario or {}
+    cve = scenario.get('cve', CASES['cve'])
+    package = scenario.get('package', CASES['package'])
+    entries, version = _entries(step.get('catalog', CASES['catalog']))
     hosts = {}
-    for host, base in CASES['hosts'].items():
-        version = step['versions'].get(host)
+    for host, installed in step['versions'].items():
         release = (step.get('release_override') or {}).get(host, 'bookworm')
-        hosts[host] = dict(base, os_family='Debian', release=release,
-                           packages={'labpkg-kernel': version} if version else {'labpkg-kernel': '1.0'})
-    episodes = store.open_episodes([CASES['cve']])
-    result = _kev.exposure_join(ENTRIES, hosts, {'debian': TRACKER}, cve_ids=[CASES['cve']],
-                                now=step['now'], history=episodes)
+        hosts[host] = dict(CASES['hosts'][host], os_family='Debian', release=release, packages={package: installed})
+    episodes = store.open_episodes([cve])
+    result = _kev.exposure_join(entries, hosts, {'debian': TRACKER}, cve_ids=[cve], now=step['now'], history=episodes)
     events = plan_updates(result['exposures'], episodes, step['now'], step.get('patch_results'),
-                          catalog_version='2025.08.25')
+                          catalog_version=version)
     for ev in events:
         store.append(ev)
     return result, events
@@ -38,22 +45,23 @@ def _step(store, step):
 @pytest.mark.parametrize('scenario', CASES['scenarios'], ids=[s['name'] for s in CASES['scenarios']])
 def test_scenario(tmp_path, scenario):
     store = HistoryStore(str(tmp_path))
+    cve = scenario.get('cve', CASES['cve'])
     for i, step in enumerate(scenario['steps']):
         label = step.get('name', 'step %d' % i)
-        _result, events = _step(store, step)
+        _result, events = _step(store, step, scenario)
         assert [[e['host'], e['event']] for e in events] == step['events'], label
-        state = store.state(CASES['cve'], now=step['now'])
+        state = store.state(cve, now=step['now'])
         for host in step.get('absent') or []:
             assert host not in state, label
-        for host, expected in step['state'].items():
+        for host, expected in (step.get('state') or {}).items():
             for key, want in expected.items():
                 assert state[host].get(key) == want, '%s: %s.%s is %r, expected %r' % (
                     label, host, key, state[host].get(key), want)
     # The file is append-only JSON lines, one per event, all for this CVE.
-    path = tmp_path / 'kev_history' / (CASES['cve'] + '.jsonl')
+    path = tmp_path / 'kev_history' / (cve + '.jsonl')
     lines = path.read_text().splitlines()
     assert sum(len(s['events']) for s in scenario['steps']) == len(lines)
-    assert all(json.loads(line)['cve'] == CASES['cve'] for line in lines)
+    assert all(json.loads(line)['cve'] == cve for line in lines)
     assert oct(path.stat().st_mode & 0o777) == '0o640'
 
 
