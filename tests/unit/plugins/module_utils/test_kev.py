@@ -420,3 +420,24 @@ def test_loaders_read_only_the_cves_asked_about():
     assert list(msrc['by_cve']) == ['CVE-2020-1472'] and 'KB4565349' in msrc['superseded_by']
     firmware = _kev.load_firmware_advisories(os.path.join(ADVISORIES, 'lab-firmware.json'), only=['CVE-2023-20198'])
     assert list(firmware['by_cve']) == ['CVE-2023-20198']
+
+
+def test_lab_catalog_is_valid_and_keeps_everything_else(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('lab_catalog', os.path.join(KEV_DATA, 'lab_catalog.py'))
+    lab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab)
+    import datetime
+    catalog = lab.lab_catalog(['CVE-2021-44228'], due_days=3, added=datetime.date(2026, 11, 22))
+    data = json.dumps(catalog).encode()
+    loaded = _kev.parse_catalog(data, 'lab.json')
+    assert loaded['meta']['catalog_version'] == 'lab-2026-11-22' and loaded['meta']['count'] == 1404
+    entry = [e for e in catalog['vulnerabilities'] if e['cveID'] == 'CVE-2021-44228'][0]
+    assert (entry['dateAdded'], entry['dueDate']) == ('2026-11-22', '2026-11-25')
+    assert entry['notes'].startswith('LAB DATA')
+    others = [e for e in catalog['vulnerabilities'] if e['cveID'] != 'CVE-2021-44228']
+    assert others == [e for e in FULL_ENTRIES.values() if e['cveID'] != 'CVE-2021-44228']
+    clock = _kev.sla_clock(entry, '2026-11-22T08:00:00Z', 'business')
+    assert clock['deadline'] == '2026-11-24T08:00:00Z' and clock['deadline_source'] == 'policy'
+    with pytest.raises(ValueError, match='CVE-2025-4664'):
+        lab.lab_catalog(['CVE-2025-4664'])
