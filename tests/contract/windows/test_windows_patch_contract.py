@@ -131,6 +131,28 @@ def test_a_service_that_does_not_come_back_fails_validation(first_run):
         {'name': 'W3SVC', 'state': 'started', 'start_mode': None}]
 
 
+def test_an_unreachable_host_is_skipped_with_the_reason(first_run):
+    result = first_run.result('win-down')
+    assert result['status'] == 'skipped'
+    assert result['reason'].startswith('not reachable over local: ') and 'unreachable' in result['reason']
+
+
+def test_a_host_that_does_not_come_back_from_its_reboot_fails(first_run):
+    result = first_run.result('win-noreboot')
+    assert result['status'] == 'failed'
+    assert result['reason'].startswith('reboot after round 1 did not complete: Timed out')
+    assert first_run.stats['win-noreboot']['failures'] >= 1
+
+
+def test_a_failing_search_gets_one_reboot_then_fails_readably(first_run):
+    result = first_run.result('win-searchfail')
+    assert result['status'] == 'failed'
+    assert result['reason'] == ('Windows Update failed in round 2: 0x8024A007 WU_E_REBOOT_IN_PROGRESS: '
+                                'a reboot is in progress')
+    assert first_run.state('win-searchfail')['boots'] == 1
+    assert [p['next'] for p in first_run.progress['win-searchfail']] == ['reboot', 'failed']
+
+
 def test_progress_reaches_the_evidence(first_run, windows_scenarios):
     base, dummy = windows_scenarios
     records = []
