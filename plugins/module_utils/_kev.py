@@ -845,6 +845,11 @@ def host_family(host, facts):
                       facts.get('distribution'), facts.get('platform')):
         if isinstance(candidate, str):
             fam = _FAMILY_ALIASES.get(candidate.strip().lower())
+            if fam == 'ios' and firmware.get('version'):
+                # cisco.ios serves IOS-XE too: the running version tells which numbering it is.
+                version = firmware['version']
+                if not _versions.is_valid(version, 'ios') and _versions.is_valid(version, 'iosxe'):
+                    fam = 'iosxe'
             if fam:
                 return fam
     return None
