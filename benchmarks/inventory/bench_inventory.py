@@ -19,6 +19,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 import yaml
@@ -142,13 +143,19 @@ def write_static(work, config):
 
 
 def graph(source, env):
-    start = time.perf_counter()
-    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-inventory"), "-i", source, "--graph"],
-                          env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit("ansible-inventory failed for %s:\n%s" % (source, proc.stderr[-3000:]))
-    return elapsed, proc.stdout.count("\n")
+    """Wall time, peak memory (MiB) and output lines of one `ansible-inventory --graph`."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([os.path.join(VENV_BIN, "ansible-inventory"), "-i", source, "--graph"],
+                                env=env, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit("ansible-inventory failed for %s:\n%s" % (source, err.read()[-3000:].decode()))
+        return elapsed, usage.ru_maxrss / 1024.0, out.read().count(b"\n")
 
 
 def main():
@@ -172,22 +179,21 @@ def main():
 
     print("inputs: %d CMDB rows, %d exceptions -> %d hosts in the inventory, %d excluded"
           % (args.hosts, args.exceptions, kept, excluded))
-    plugin_times, yaml_times = [], []
-    plugin_lines = yaml_lines = 0
+    plugin_runs, yaml_runs = [], []
     for _round in range(args.rounds):
-        elapsed, yaml_lines = graph(static, env)
-        yaml_times.append(elapsed)
-        elapsed, plugin_lines = graph(config, env)
-        plugin_times.append(elapsed)
-    if plugin_lines != yaml_lines:
+        yaml_runs.append(graph(static, env))
+        plugin_runs.append(graph(config, env))
+    if plugin_runs[-1][2] != yaml_runs[-1][2]:
         print("warning: --graph printed %d lines through the plugin, %d from the static file"
-              % (plugin_lines, yaml_lines))
-    best_plugin, best_yaml = min(plugin_times), min(yaml_times)
-    print("ansible-inventory --graph, best of %d (python %s, %s)" % (args.rounds, platform.python_version(),
-                                                                    platform.machine()))
-    print("  builtin yaml plugin, static file : %7.2f s  %s" % (best_yaml, " ".join("%.2f" % t for t in yaml_times)))
-    print("  healthit.patching.patch_inventory: %7.2f s  %s" % (best_plugin,
-                                                               " ".join("%.2f" % t for t in plugin_times)))
+              % (plugin_runs[-1][2], yaml_runs[-1][2]))
+    best_plugin = min(r[0] for r in plugin_runs)
+    best_yaml = min(r[0] for r in yaml_runs)
+    print("ansible-inventory --graph, best of %d (python %s, %s, %d CPUs, load average %.1f)" % (
+        args.rounds, platform.python_version(), platform.machine(), os.cpu_count(), os.getloadavg()[0]))
+    print("  builtin yaml plugin, static file : %7.2f s  peak %6.0f MiB  runs: %s" % (
+        best_yaml, max(r[1] for r in yaml_runs), " ".join("%.2f" % r[0] for r in yaml_runs)))
+    print("  healthit.patching.patch_inventory: %7.2f s  peak %6.0f MiB  runs: %s" % (
+        best_plugin, max(r[1] for r in plugin_runs), " ".join("%.2f" % r[0] for r in plugin_runs)))
     ratio = best_plugin / best_yaml
     print("  ratio plugin / yaml              : %7.3f  (goal <= 0.2: %s)" % (ratio, "met" if ratio <= 0.2 else "NOT met"))
 

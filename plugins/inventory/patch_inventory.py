@@ -58,6 +58,7 @@ description:
     the real device unprotected), is a warning, as is an unknown field in an entry.
   - With caching on, the cache key includes the SHA-256 of the configuration, of every export and of the
     register, plus O(today) and O(review_days), so a changed register is never answered from the cache.
+    From the cache, C(patch_inventory_generated) is the time the cached result was built.
   - Data from the CMDB and the register is marked unsafe so it is never templated.
 options:
   plugin:
