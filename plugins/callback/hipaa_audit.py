@@ -7,6 +7,7 @@ DOCUMENTATION = r"""
 name: hipaa_audit
 type: notification
 short_description: Tamper-evident HIPAA audit evidence for every run
+version_added: 0.1.0
 description:
   - Writes one append-only JSON Lines evidence file per C(ansible-playbook) run, one record per event
     (run start, playbook start, play start, task start, each host's result, closing record with the run's statistics).
@@ -29,7 +30,7 @@ description:
     when the evidence file could not be created.
   - See C(docs/audit.md) in the collection for what each record proves and how an auditor verifies it.
 author:
-  - healthit.patching contributors
+  - healthit.patching contributors (@healthit)
 requirements:
   - Enable it in C(callbacks_enabled) (this callback needs to be enabled).
 options:

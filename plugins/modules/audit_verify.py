@@ -23,7 +23,7 @@ description:
   - Runs on the controller; read-only.
 version_added: 0.1.0
 author:
-  - healthit.patching contributors
+  - healthit.patching contributors (@healthit)
 options:
   path:
     description:
@@ -51,7 +51,9 @@ attributes:
     description: Only reads files; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   platform:
+    support: full
     platforms: posix
     description: Run it on the controller (C(localhost)) where the evidence is kept.
 seealso:

@@ -20,7 +20,7 @@ description:
   - Runs on the controller where the evidence is kept.
 version_added: 0.1.0
 author:
-  - healthit.patching contributors
+  - healthit.patching contributors (@healthit)
 options:
   evidence_dir:
     description: Directory holding the evidence files.
@@ -55,8 +55,11 @@ attributes:
     description: Builds the bundle in memory and reports its hash and whether it would change, writes nothing.
   diff_mode:
     support: none
+    description: A binary archive has no useful diff; RV(sha256) tells whether it changed.
   platform:
+    support: full
     platforms: posix
+    description: Run it on the controller (C(localhost)) where the evidence is kept.
 seealso:
   - module: healthit.patching.audit_verify
 """

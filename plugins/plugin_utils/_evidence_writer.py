@@ -9,6 +9,7 @@ allow-list filtering that decide what of a task result may become evidence.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -93,7 +94,7 @@ def to_evidence(value, depth: int = 0):
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Cost of the hipaa_audit callback: the same playbook without and with it, side by side in one run.
+
+100 local hosts (ansible_connection=local) x 30 ansible.builtin.debug tasks, forks 10, by default.
+Each round runs both variants, alternating which goes first, and the script prints every time, the
+totals and the ratio with/without (goal: <= 1.10 with fsync per record). It also verifies the
+evidence written. ARA is measured only where it is installed.
+
+    .venv/bin/python benchmarks/audit/bench_audit.py                # full size
+    .venv/bin/python benchmarks/audit/bench_audit.py --hosts 20     # quick look
+"""
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
+
+from ansible_collections.healthit.patching.plugins.module_utils import _evidence as ev  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+CALLBACK = 'healthit.patching.hipaa_audit'
+
+
+def write_fixture(work, hosts, tasks, forks):
+    with open(os.path.join(work, 'hosts.ini'), 'w') as handle:
+        handle.write('[bench]\n')
+        for n in range(hosts):
+            handle.write('bench-%03d\n' % n)
+        handle.write('[bench:vars]\nansible_connection=local\nansible_python_interpreter=%s\n' % sys.executable)
+    with open(os.path.join(work, 'bench.yml'), 'w') as handle:
+        handle.write('---\n- name: Audit benchmark\n  hosts: bench\n  gather_facts: false\n  tasks:\n')
+        for n in range(tasks):
+            handle.write('    - name: Debug task %d\n      ansible.builtin.debug:\n'
+                         '        msg: "task %d on {{ inventory_hostname }}"\n' % (n, n))
+    with open(os.path.join(work, 'ansible.cfg'), 'w') as handle:
+        handle.write('[defaults]\ninventory = %s\ncollections_path = %s\nforks = %d\nretry_files_enabled = False\n'
+                     'host_key_checking = False\n[inventory]\nenable_plugins = ansible.builtin.ini\n'
+                     % (os.path.join(work, 'hosts.ini'), os.path.join(ROOT, '.build', 'collections'), forks))
+
+
+def run_once(work, variant, fsync, evidence_dir):
+    env = dict(os.environ)
+    for name in list(env):
+        if name.startswith(('ANSIBLE_', 'HEALTHIT_AUDIT_')):
+            del env[name]
+    env.update(ANSIBLE_CONFIG=os.path.join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    if variant == 'audit':
+        env.update(ANSIBLE_CALLBACKS_ENABLED=CALLBACK, HEALTHIT_AUDIT_DIR=evidence_dir, HEALTHIT_AUDIT_FSYNC=fsync)
+    elif variant == 'ara':
+        import ara.setup  # pylint: disable=import-error
+        env.update(ANSIBLE_CALLBACK_PLUGINS=ara.setup.callback_plugins, ANSIBLE_CALLBACKS_ENABLED='ara_default')
+    start = time.monotonic()
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), os.path.join(work, 'bench.yml')], cwd=work,
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit('%s run failed (rc=%d): %s' % (variant, proc.returncode, proc.stderr[-2000:]))
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--hosts', type=int, default=100)
+    parser.add_argument('--tasks', type=int, default=30)
+    parser.add_argument('--forks', type=int, default=10)
+    parser.add_argument('--rounds', type=int, default=2, help='each round runs every variant once (order alternates)')
+    parser.add_argument('--fsync', default='record', choices=('record', 'batch', 'none'))
+    args = parser.parse_args()
+
+    variants = ['plain', 'audit']
+    have_ara = importlib.util.find_spec('ara') is not None
+    if have_ara:
+        variants.append('ara')
+    times = dict((v, []) for v in variants)
+    with tempfile.TemporaryDirectory(prefix='bench-audit-') as work:
+        write_fixture(work, args.hosts, args.tasks, args.forks)
+        evidence_dir = os.path.join(work, 'evidence')
+        print('hipaa_audit benchmark: %d hosts x %d debug tasks, forks %d, fsync=%s, %d round(s)'
+              % (args.hosts, args.tasks, args.forks, args.fsync, args.rounds))
+        for n in range(args.rounds):
+            order = variants if n % 2 == 0 else list(reversed(variants))
+            for variant in order:
+                elapsed = run_once(work, variant, args.fsync, evidence_dir)
+                times[variant].append(elapsed)
+                print('  round %d  %-6s %7.1f s' % (n + 1, variant, elapsed), flush=True)
+        results, summary = ev.verify_path(evidence_dir)
+        expected = 3 + args.tasks * (1 + args.hosts)  # run_start, play_start, run_end + task_start/host_result
+        records = sorted(set(r['records'] for r in results))
+    total = dict((v, sum(t)) for v, t in times.items())
+    print('totals: ' + ', '.join('%s %.1f s' % (v, total[v]) for v in variants))
+    print('ratio audit/plain: %.3f (goal <= 1.10)' % (total['audit'] / total['plain']))
+    if have_ara:
+        print('ratio ara/plain: %.3f' % (total['ara'] / total['plain']))
+    else:
+        print('ARA: not installed here, not measured')
+    print('evidence: %d file(s) %s, records per file %s (expected %d)' % (len(results), summary, records, expected))
+    if summary['verified'] != args.rounds or records != [expected]:
+        raise SystemExit('evidence written during the benchmark does not verify as expected')
+
+
+if __name__ == '__main__':
+    main()
