@@ -185,6 +185,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("patch_inventory: %s" % exc) from None
         self._populate(model)
         self._drop_misread_hosts(sources + [register])
+        self._drop_excluded_hosts(model)
+
+    def _drop_excluded_hosts(self, model):
+        """A host under an active exception is not in the inventory, even if another source named it first."""
+        names = sorted({item["host"] for item in model["all_vars"]["patch_excluded_hosts"]
+                        if item["host"] in self.inventory.hosts})
+        for name in names:
+            self.inventory.remove_host(self.inventory.hosts[name])
+        if names:
+            self.display.warning("patch_inventory: removed %s, added by another inventory source, because of an "
+                                 "active exception" % ", ".join(names))
 
     def _drop_misread_hosts(self, paths):
         """Remove hosts another plugin made up by reading our CMDB export or register as an inventory.

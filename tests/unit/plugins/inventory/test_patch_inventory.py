@@ -218,6 +218,19 @@ def test_hosts_misread_from_our_csv_by_another_plugin_are_removed(tmp_path, patc
     assert any("removed 3 host(s)" in w for w in patch_inventory.display.warnings)
 
 
+def test_excluded_host_named_by_an_earlier_source_is_removed(tmp_path, patch_inventory):
+    path = write_case(tmp_path, {})
+    inventory = InventoryData()
+    inventory.current_source = str(tmp_path / "static.yml")
+    inventory.add_group("pacs")
+    inventory.add_host("pacs-ws-01", group="pacs")
+    inventory.current_source = path
+    patch_inventory.parse(inventory, DataLoader(), path, cache=False)
+    assert "pacs-ws-01" not in inventory.hosts
+    assert not inventory.groups["pacs"].hosts
+    assert any("removed pacs-ws-01" in w for w in patch_inventory.display.warnings)
+
+
 def cache_config(tmp_path):
     return {"config": {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
                        "cache_connection": str(tmp_path / "cache"), "cache_timeout": 3600}}
