@@ -340,6 +340,9 @@ class CallbackModule(CallbackBase):
             "no_log": no_log,
             "result": ew.result_evidence(res, self._result_fields, no_log),
         }
+        delegated = res.get("_ansible_delegated_vars")
+        if isinstance(delegated, dict) and delegated.get("ansible_host"):
+            fields["delegated_to"] = delegated.get("ansible_host")
         if status == "failed":
             fields["ignored"] = bool(ignore_errors)
         if self._task_arg_fields and not no_log:

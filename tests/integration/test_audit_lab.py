@@ -95,7 +95,7 @@ def test_complete_run_records_the_lab_host(evidence):
     start, end = records[0], records[-1]
     assert start['change_ticket'] == 'CHG-LAB-0004'
     assert start['playbook']['path'] == PLAYBOOK
-    assert any(src.endswith(os.path.join('inventories', 'lab')) for src in start['inventory_sources'])
+    assert any(os.path.join(ROOT, 'inventories', 'lab') in src for src in start['inventory_sources'])
     assert end['type'] == 'run_end' and end['stats'][HOST]['failures'] == 0
     reports = [r for r in records if r['type'] == 'host_result' and r['host'] == HOST and 'patch_result' in r['result']]
     assert reports and reports[-1]['result']['patch_result']['status'] == 'current'
