@@ -34,7 +34,7 @@ start_host() {
     --label healthit.lab.part=linux \
     --systemd=always --restart=always --network none \
     -v "$root/.lab/repo:/srv/labrepo:ro" \
-    "$host_image" >/dev/null
+    "$host_image" >/dev/null 8>&-
 }
 
 # Wait until systemd in each host has finished booting (running or degraded).
@@ -55,5 +55,30 @@ wait_booted() {
     if [ "$state" = degraded ]; then
       echo "linux: $name booted degraded; failed units: $(podman exec "$name" systemctl --failed --no-legend --plain 2>/dev/null | awk '{print $1}' | tr '\n' ' ')" >&2
     fi
+  done
+}
+
+# One lab/linux script at a time: test sessions of several people call lab/up.sh and reset.sh at once.
+# Every podman call that can leave conmon behind must close fd 8 (8>&-), or the hosts keep the lock.
+lock_linux() {
+  exec 8>"$root/.lab/linux.lock"
+  flock 8
+}
+
+# Say so when a host still runs an image older than the current one (lab/linux/reset.sh renews it).
+warn_outdated() {
+  local name current
+  current=$(podman image inspect --format '{{.Id}}' "$host_image")
+  for name in "$@"; do
+    [ "$(podman inspect --format '{{.Image}}' "$name")" = "$current" ] ||
+      echo "linux: $name runs an older build of $host_image; lab/linux/reset.sh $name renews it" >&2
+  done
+}
+
+# Images of this part that lost their tag to a rebuild and that no container uses any more.
+prune_old_images() {
+  local id
+  for id in $(podman images -q --filter dangling=true --filter label=lab.inputs); do
+    podman rmi "$id" >/dev/null 2>&1 || true
   done
 }

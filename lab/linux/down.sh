@@ -3,6 +3,8 @@
 # and check no container process (conmon, runc, the hosts' systemd) is left behind. Images stay.
 set -uo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
+mkdir -p "$root/.lab"
+lock_linux
 ids=$(podman ps -a -q --filter label=healthit.lab.part=linux)
 if [ -n "$ids" ]; then
   # a host's systemd stops on SIGRTMIN+3 (the image's stop signal); give it a few seconds

@@ -12,7 +12,9 @@ if [ $# -gt 0 ]; then
 else
   hosts=$all
 fi
-"$root/lab/linux/build-image.sh" >/dev/null
+mkdir -p "$root/.lab"
+lock_linux
+"$root/lab/linux/build-image.sh" >/dev/null 8>&-
 for name in $hosts; do
   if podman container exists "$name"; then
     is_lab_host "$name" || { echo "linux: a container named $name exists and is not a lab host; not touching it" >&2; exit 1; }
@@ -21,4 +23,5 @@ for name in $hosts; do
   start_host "$name"
 done
 wait_booted $hosts
+prune_old_images
 echo "linux: reset: $(echo $hosts)"

@@ -4,16 +4,20 @@
 # stopped or missing ones are started. Returns once every host's systemd has booted.
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
-"$root/lab/linux/build-image.sh"
+mkdir -p "$root/.lab"
+lock_linux
+"$root/lab/linux/build-image.sh" 8>&-
 hosts=$(lab_hosts)
 [ -n "$hosts" ] || { echo "linux: no linux or kvm_hypervisor rows in $cmdb" >&2; exit 1; }
 for name in $hosts; do
   if podman container exists "$name"; then
     is_lab_host "$name" || { echo "linux: a container named $name exists and is not a lab host; not touching it" >&2; exit 1; }
-    [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null
+    [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null 8>&-
   else
     start_host "$name"
   fi
 done
 wait_booted $hosts
+warn_outdated $hosts
+prune_old_images
 echo "linux: up: $(echo $hosts)"
