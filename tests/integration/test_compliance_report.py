@@ -1,0 +1,351 @@
+"""The compliance report rendered from the lab's real evidence and checked in headless Chromium.
+
+With the lead's wave and emergency playbooks present, the lab demo's steps run first (test wave,
+production wave, an emergency run); without them, a small real playbook runs against lab hosts with
+the audit callback to make the evidence (one run with a real failure, one run named as an emergency
+response, one run whose file is then tampered with). Either way the report is then written by
+`ansible-playbook healthit.patching.compliance_report`, and Chromium (DevTools protocol over
+--remote-debugging-pipe, no extra Python package) must load it with no console error and no network
+request, show the figures of the JSON report in its DOM, and leave a screenshot and a PDF print in
+tests/output/.
+"""
+import base64
+import datetime
+import fcntl
+import glob
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT, ansible_playbook, lab_env  # pylint: disable=import-error
+
+OUTPUT = os.path.join(ROOT, 'tests', 'output')
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+WAVE = os.path.join(ROOT, 'playbooks', 'monthly_wave.yml')
+EMERGENCY = os.path.join(ROOT, 'playbooks', 'emergency_kev.yml')
+PROBE_HOSTS = 'lnx-test-01,lnx-test-02,lnx-prod-01,lnx-prod-02,kvm-01'
+
+# A read-only probe that reports each host's lab package the way the platform roles report a patch:
+# a patch_result printed with debug, so the audit callback keeps it. lnx-prod-02 fails a real check.
+PROBE = """---
+- name: Probe lab package versions and report them as patch results
+  hosts: "{{ probe_hosts }}"
+  gather_facts: false
+  tasks:
+    - name: Read the installed version of labpkg-web
+      ansible.builtin.command: dpkg-query -W -f=${Version} labpkg-web
+      register: probe_version
+      changed_when: false
+      failed_when: false
+
+    - name: Check the health marker that only healthy hosts have
+      ansible.builtin.stat:
+        path: "{{ '/nonexistent/healthit-health' if inventory_hostname == 'lnx-prod-02' else '/etc/debian_version' }}"
+      register: probe_health
+
+    - name: Record the outcome in the result contract
+      ansible.builtin.set_fact:
+        patch_result:
+          platform: linux
+          status: "{{ 'current' if probe_version.rc == 0 and probe_health.stat.exists else 'failed' }}"
+          reason: "{{ '' if probe_health.stat.exists else 'health marker missing after the run' }}"
+          before: {labpkg-web: "{{ probe_version.stdout }}"}
+          after: {labpkg-web: "{{ probe_version.stdout }}"}
+          rebooted: false
+          actions: []
+
+    - name: Print the result for the evidence
+      ansible.builtin.debug:
+        var: patch_result
+
+    - name: End failed where the outcome failed
+      ansible.builtin.fail:
+        msg: "{{ patch_result.reason }}"
+      when: patch_result.status == 'failed'
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# A minimal DevTools-protocol client over --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-framed).
+
+class Chromium(object):
+    def __init__(self, profile):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # Keep the pipe ends away from 3/4 so the dup2 below cannot clobber them.
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_child_r, to_child_w, from_child_r, from_child_w)]
+        for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+            os.close(fd)
+        child_in, self._out, self._in, child_out = fds
+
+        def wire():
+            os.dup2(child_in, 3)
+            os.dup2(child_out, 4)
+
+        args = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                '--disable-extensions', '--disable-dev-shm-usage', '--hide-scrollbars',
+                '--user-data-dir=' + profile, '--remote-debugging-pipe', 'about:blank']
+        os.makedirs(profile, exist_ok=True)
+        self.stderr = open(os.path.join(profile, 'chromium-stderr.log'), 'wb')
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     pass_fds=(3, 4), preexec_fn=wire)
+        os.close(child_in)
+        os.close(child_out)
+        self._buf = b''
+        self._next = 0
+        self.events = []
+
+    def _read_message(self, deadline):
+        while b'\0' not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('Chromium did not answer in time')
+            ready, _w, _x = select.select([self._in], [], [], left)
+            if ready:
+                chunk = os.read(self._in, 1 << 20)
+                if not chunk:
+                    raise AssertionError('Chromium closed the DevTools pipe (exit %s)' % self.proc.poll())
+                self._buf += chunk
+        raw, self._buf = self._buf.split(b'\0', 1)
+        return json.loads(raw.decode('utf-8'))
+
+    def call(self, method, params=None, session=None, timeout=60):
+        self._next += 1
+        msg = {'id': self._next, 'method': method, 'params': params or {}}
+        if session:
+            msg['sessionId'] = session
+        os.write(self._out, json.dumps(msg).encode('utf-8') + b'\0')
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get('id') == self._next:
+                if 'error' in reply:
+                    raise AssertionError('%s failed: %s' % (method, reply['error']))
+                return reply.get('result', {})
+            self.events.append(reply)
+
+    def wait_for(self, method, timeout=60):
+        deadline = time.monotonic() + timeout
+        for event in self.events:
+            if event.get('method') == method:
+                return event
+        while True:
+            event = self._read_message(deadline)
+            self.events.append(event)
+            if event.get('method') == method:
+                return event
+
+    def close(self):
+        try:
+            self.call('Browser.close', timeout=10)
+        except AssertionError:
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._out)
+        os.close(self._in)
+        self.stderr.close()
+
+
+FIGURES_JS = """JSON.stringify((() => {
+  const fig = n => { const e = document.querySelector('[data-figure="' + n + '"]'); return e ? e.textContent.trim() : null; };
+  const rows = t => Array.from(document.querySelectorAll('[data-table="' + t + '"] tbody tr'))
+                         .map(r => Array.from(r.cells).map(c => c.textContent.trim()));
+  return {
+    title: document.title,
+    coverage: fig('coverage-pct'), compliant: fig('compliant'), in_scope: fig('in-scope'),
+    not_covered: fig('not-covered'), excepted: fig('excepted'), kev_open: fig('kev-open'),
+    emergency_median: fig('emergency-median'), emergency_worst: fig('emergency-worst'),
+    charts: Array.from(document.querySelectorAll('svg[data-figure]')).map(s => s.getAttribute('data-figure')),
+    evidence: Array.from(document.querySelectorAll('[data-table="evidence"] tbody tr')).map(
+      r => ({status: r.getAttribute('data-status'), cells: Array.from(r.cells).map(c => c.textContent.trim())})),
+    not_covered_rows: rows('not-covered'), compliant_rows: rows('compliant'), emergency_rows: rows('emergency'),
+    excepted_rows: rows('excepted-hosts'), exceptions_rows: rows('exceptions'), trend_rows: rows('trend'),
+    height: document.documentElement.scrollHeight,
+  };
+})())"""
+
+
+def inspect_in_chromium(html_path, profile, shot, pdf):
+    browser = Chromium(profile)
+    try:
+        target = browser.call('Target.createTarget', {'url': 'about:blank'})['targetId']
+        session = browser.call('Target.attachToTarget', {'targetId': target, 'flatten': True})['sessionId']
+        for domain in ('Runtime.enable', 'Log.enable', 'Page.enable', 'Network.enable'):
+            browser.call(domain, session=session)
+        browser.call('Page.navigate', {'url': 'file://' + html_path}, session=session)
+        browser.wait_for('Page.loadEventFired')
+        value = browser.call('Runtime.evaluate', {'expression': FIGURES_JS, 'returnByValue': True},
+                             session=session)['result']['value']
+        dom = json.loads(value)
+        browser.call('Emulation.setDeviceMetricsOverride',
+                     {'width': 1200, 'height': min(int(dom['height']) + 20, 16000), 'deviceScaleFactor': 1,
+                      'mobile': False}, session=session)
+        png = browser.call('Page.captureScreenshot', {'format': 'png', 'captureBeyondViewport': True},
+                           session=session)['data']
+        with open(shot, 'wb') as handle:
+            handle.write(base64.b64decode(png))
+        printed = browser.call('Page.printToPDF', {'printBackground': True, 'preferCSSPageSize': True},
+                               session=session, timeout=120)['data']
+        with open(pdf, 'wb') as handle:
+            handle.write(base64.b64decode(printed))
+        events = list(browser.events)
+    finally:
+        browser.close()
+    problems = []
+    requests = []
+    for e in events:
+        method, params = e.get('method'), e.get('params', {})
+        if method == 'Runtime.exceptionThrown':
+            problems.append('exception: %s' % params.get('exceptionDetails', {}).get('text'))
+        elif method == 'Runtime.consoleAPICalled' and params.get('type') in ('error', 'assert', 'warning'):
+            problems.append('console.%s: %s' % (params.get('type'), params.get('args')))
+        elif method == 'Log.entryAdded' and params.get('entry', {}).get('level') in ('error', 'warning'):
+            problems.append('log %s: %s' % (params['entry'].get('level'), params['entry'].get('text')))
+        elif method == 'Network.requestWillBeSent':
+            requests.append(params.get('request', {}).get('url'))
+        elif method == 'Network.loadingFailed':
+            problems.append('load failed: %s' % params.get('errorText'))
+    return dom, problems, requests
+
+
+# ------------------------------------------------------------------------------------------------
+# Evidence from the lab
+
+def _make_evidence_with_demo_steps(env):
+    """The lab demo's steps: test wave, production wave, then an emergency run (the lead's playbooks)."""
+    ansible_playbook('healthit.patching.monthly_wave', '-e', 'patch_wave=test', '-e', 'patch_change_ticket=CHG-LAB-TEST',
+                     env=env, check=False, timeout=3600)
+    ansible_playbook('healthit.patching.monthly_wave', '-e', 'patch_wave=production', '-e',
+                     'patch_change_ticket=CHG-LAB-PROD', env=env, check=False, timeout=3600)
+    ansible_playbook('healthit.patching.emergency_kev', '-e', 'patch_change_ticket=ECHG-LAB-1', env=env,
+                     check=False, timeout=3600)
+
+
+def _make_evidence_with_probe(env, work):
+    """Real runs of a small playbook through the audit callback against lab hosts."""
+    from ansible_collections.healthit.patching.plugins.module_utils._response_history import HistoryStore
+
+    probe = os.path.join(work, 'compliance_probe.yml')
+    with open(probe, 'w', encoding='utf-8') as handle:
+        handle.write(PROBE)
+    evidence = env['HEALTHIT_AUDIT_DIR']
+    first = ansible_playbook(probe, '-e', 'probe_hosts=' + PROBE_HOSTS, '-e', 'patch_wave=production',
+                             '-e', 'patch_change_ticket=CHG-LAB-PROBE', env=env, check=False)
+    assert first.returncode == 2, first.stdout[-3000:]   # lnx-prod-02 fails for real
+    before = set(glob.glob(os.path.join(evidence, '*.jsonl')))
+    identified = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    emergency = os.path.join(work, 'emergency_probe.yml')
+    shutil.copy(probe, emergency)
+    ansible_playbook(emergency, '-e', 'probe_hosts=lnx-prod-01', '-e', 'kev_ids=CVE-2021-44228',
+                     '-e', 'patch_change_ticket=ECHG-LAB-PROBE', env=env)
+    verified = datetime.datetime.now(datetime.timezone.utc)
+    # The emergency lane's history, written by its own store: one exposure closed by that run,
+    # one still open past its deadline on lnx-test-02.
+    store = HistoryStore(env['HEALTHIT_PATCH_STATE_DIR'])
+
+    def at(moment):
+        return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+    store.append({'at': at(identified), 'cve': 'CVE-2021-44228', 'host': 'lnx-prod-01', 'event': 'identified',
+                  'deadline': at(identified + datetime.timedelta(hours=24)), 'deadline_source': 'policy'})
+    store.append({'at': at(verified), 'cve': 'CVE-2021-44228', 'host': 'lnx-prod-01', 'event': 'verified', 'sla': 'met',
+                  'deadline': at(identified + datetime.timedelta(hours=24))})
+    store.append({'at': at(identified - datetime.timedelta(hours=30)), 'cve': 'CVE-2021-44228', 'host': 'lnx-test-02',
+                  'event': 'identified', 'deadline': at(identified - datetime.timedelta(hours=6)),
+                  'deadline_source': 'policy'})
+    emergency_files = set(glob.glob(os.path.join(evidence, '*.jsonl'))) - before
+    assert len(emergency_files) == 1
+    # A third run, whose file is then edited: the report must show it rejected and leave its data out.
+    before = set(glob.glob(os.path.join(evidence, '*.jsonl')))
+    ansible_playbook(probe, '-e', 'probe_hosts=lnx-test-01', env=env)
+    (tampered,) = set(glob.glob(os.path.join(evidence, '*.jsonl'))) - before
+    with open(tampered, 'rb') as handle:
+        data = handle.read()
+    assert b'"status":"current"' in data
+    with open(tampered, 'wb') as handle:
+        handle.write(data.replace(b'"status":"current"', b'"status":"patched"', 1))
+    return os.path.basename(tampered)
+
+
+@pytest.mark.lab
+def test_compliance_report_in_chromium(lab, tmp_path):
+    if not CHROMIUM:
+        pytest.fail('chromium is not installed (Debian package chromium): the report cannot be checked')
+    os.makedirs(OUTPUT, exist_ok=True)
+    env = lab_env(HEALTHIT_AUDIT_DIR=str(tmp_path / 'evidence'), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / 'state'))
+    os.makedirs(env['HEALTHIT_AUDIT_DIR'], mode=0o700)
+    os.makedirs(env['HEALTHIT_PATCH_STATE_DIR'])
+    demo = os.path.exists(WAVE) and os.path.exists(EMERGENCY)
+    tampered = None
+    if demo:
+        _make_evidence_with_demo_steps(env)
+    else:
+        tampered = _make_evidence_with_probe(env, str(tmp_path))
+
+    period = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m')
+    proc = ansible_playbook('healthit.patching.compliance_report', '-e', 'report_period=' + period, env=env)
+    report_dir = os.path.join(env['HEALTHIT_PATCH_STATE_DIR'], 'reports', period)
+    html = os.path.join(report_dir, 'compliance-%s.html' % period)
+    assert 'HTML: %s' % html in proc.stdout    # the playbook says where the report is
+    with open(os.path.join(report_dir, 'compliance-%s.json' % period), encoding='utf-8') as handle:
+        report = json.load(handle)
+    for table in ('hosts', 'coverage', 'exceptions', 'kev_open', 'emergency', 'trend', 'evidence', 'runs'):
+        assert os.path.exists(os.path.join(report_dir, 'compliance-%s-%s.csv' % (period, table)))
+
+    # The figures against the lab: scope from the inventory plugin, the active exception apart.
+    est = report['coverage']['estate']
+    hosts = dict((h['host'], h) for h in report['hosts'])
+    assert [e['host'] for e in report['excepted_hosts']] == ['lnx-exc-01']
+    assert 'lnx-exc-01' not in hosts and hosts['lnx-expired-01']['exception_expired']
+    assert est['in_scope'] == len(hosts) == 10 and est['excepted'] == 1
+    exc = dict((e['id'], e) for e in report['exceptions']['entries'])
+    assert exc['EXC-2025-003']['status'] == 'expired' and exc['EXC-2026-014']['status'] == 'active'
+    if not demo:
+        assert hosts['lnx-prod-02']['state'] == 'failed'
+        assert hosts['lnx-prod-02']['reason'] == 'health marker missing after the run'
+        assert all(hosts[h]['state'] == 'compliant' for h in ('lnx-test-02', 'lnx-prod-01', 'kvm-01'))
+        # lnx-test-01's only report in the period after the first run is the tampered one: the first decides.
+        assert hosts['lnx-test-01']['state'] == 'compliant' and len(hosts['lnx-test-01']['runs']) == 1
+        assert hosts['sw-core-01']['state'] == 'never_reported'
+        assert est['compliant'] == 4 and est['coverage_pct'] == 40.0
+        rejected = [f for f in report['evidence']['files'] if not f['used']]
+        assert [f['file'] for f in rejected] == [tampered]
+        assert 'hash does not match' in rejected[0]['reason']
+        cve = report['emergency']['cves'][0]
+        assert cve['cve'] == 'CVE-2021-44228' and cve['met'] == 1 and cve['open'] == 1 and len(cve['run_ids']) == 1
+        assert [i['host'] for i in report['kev']['open']] == ['lnx-test-02'] and report['kev']['open'][0]['overdue']
+    else:
+        assert report['runs'], 'the demo steps left no run in the period'
+
+    dom, problems, requests = inspect_in_chromium(html, str(tmp_path / 'chromium-profile'),
+                                                  os.path.join(OUTPUT, 'compliance_report.png'),
+                                                  os.path.join(OUTPUT, 'compliance_report.pdf'))
+    assert problems == [], problems
+    assert requests == ['file://' + html], requests   # self-contained: nothing but the page itself
+    pct = 'n/a' if est['coverage_pct'] is None else ('%s%%' % est['coverage_pct']).replace('.0%', '%')
+    assert dom['coverage'] == pct
+    assert (dom['compliant'], dom['in_scope'], dom['not_covered'], dom['excepted']) == (
+        str(est['compliant']), str(est['in_scope']), str(est['not_covered']), str(est['excepted']))
+    assert dom['kev_open'] == str(len(report['kev']['open']))
+    assert set(dom['charts']) >= {'chart-estate', 'chart-trend', 'chart-kev', 'chart-site', 'chart-owner',
+                                  'chart-platform'}
+    assert [r['cells'][1] for r in dom['evidence']] == [f['sha256'] for f in report['evidence']['files']]
+    assert [r['status'] for r in dom['evidence']] == [f['status'] for f in report['evidence']['files']]
+    assert sorted(r[0].split()[0] for r in dom['not_covered_rows']) == sorted(
+        h['host'] for h in report['hosts'] if h['state'] != 'compliant')
+    assert [r[0] for r in dom['excepted_rows']] == ['lnx-exc-01']
+    assert len(dom['trend_rows']) == 12
+    if not demo:
+        assert dom['emergency_rows'][0][0] == 'CVE-2021-44228'
+    assert os.path.getsize(os.path.join(OUTPUT, 'compliance_report.png')) > 10000
+    with open(os.path.join(OUTPUT, 'compliance_report.pdf'), 'rb') as handle:
+        assert handle.read(5) == b'%PDF-'
