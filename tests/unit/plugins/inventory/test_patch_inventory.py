@@ -248,6 +248,19 @@ def test_cache_serves_an_unchanged_inventory(tmp_path, inventory_plugin_loader):
     assert "pacs-ws-01" not in inventory.hosts
 
 
+def test_data_from_the_cache_is_never_templated(tmp_path, inventory_plugin_loader):
+    from ansible.template import Templar
+
+    case = cache_config(tmp_path)
+    case["files"] = {"cmdb/hosts.csv": "hostname,platform,owner,wave,note\nt-01,linux,o,test,{{ 7 * 6 }}\n"}
+    path = write_case(tmp_path, case)
+    parse(inventory_plugin_loader.get("healthit.patching.patch_inventory"), path, cache=True)
+    second = inventory_plugin_loader.get("healthit.patching.patch_inventory")
+    inventory = parse(second, path, cache=True)
+    host_vars = inventory.get_host("t-01").get_vars()
+    assert Templar(loader=DataLoader(), variables=host_vars).template(host_vars["cmdb_note"]) == "{{ 7 * 6 }}"
+
+
 def test_cache_never_hides_a_changed_register(tmp_path, inventory_plugin_loader):
     path = write_case(tmp_path, cache_config(tmp_path))
     first = parse(inventory_plugin_loader.get("healthit.patching.patch_inventory"), path, cache=True)
