@@ -29,7 +29,7 @@ stop() { # name pidfile
 [ -d "$run" ] || { echo "libvirt lab: nothing to stop"; exit 0; }
 stop keeper "$run/keeper.pid"
 stop libvirtd "$run/libvirtd.pid"
-rm -f "$run/libvirt-sock" "$run/libvirt-sock-ro" "$run/libvirt-admin-sock" "$run/keeper.ready" "$run/uri"
+rm -f "$run/libvirt-sock" "$run/libvirt-sock-ro" "$run/libvirt-admin-sock" "$run/keeper.ready" "$run/uri" "$run/seeded"
 rc=0
 for f in "$run/libvirt-sock" "$run/keeper.pid" "$run/libvirtd.pid"; do
   if [ -e "$f" ]; then echo "libvirt lab: $f still present" >&2; rc=1; fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The lab hypervisor: a real libvirtd on the test driver, its own config and unix socket under
 # .lab/run/libvirt/, one connection held open by keeper.py, guests converged by seed.py.
-# Idempotent: a running libvirtd and keeper are reused; guests are converged to guests.yml each run.
+# Idempotent: a running libvirtd and keeper are reused and their guests left as they are (other
+# sessions' tests may be using them); guests are seeded from guests.yml only when the hypervisor
+# state is new. lab/libvirt/reset.sh converges the guests back to guests.yml on demand.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -48,6 +50,7 @@ else
   echo "libvirt lab: libvirtd started (pid $(cat "$run/libvirtd.pid"))"
 fi
 
+fresh=false
 if alive "$run/keeper.pid" && [ -f "$run/keeper.ready" ]; then
   echo "libvirt lab: keeper already holding the connection (pid $(cat "$run/keeper.pid"))"
 else
@@ -66,8 +69,16 @@ else
     exit 1
   fi
   echo "libvirt lab: keeper started (pid $(cat "$run/keeper.pid"))"
+  fresh=true
 fi
 
-"$py" "$here/seed.py" --uri "$uri"
+# A keeper that was already holding the connection means the guests' state is live and may be in
+# use; a new keeper means libvirtd's test driver state may be new (or was freed): seed it.
+if [ "$fresh" = true ] || [ ! -f "$run/seeded" ]; then
+  "$py" "$here/seed.py" --uri "$uri"
+  touch "$run/seeded"
+else
+  echo "libvirt lab: guests left as they are (lab/libvirt/reset.sh converges them to guests.yml)"
+fi
 echo "$uri" > "$run/uri"
 echo "libvirt lab: up at $uri"
