@@ -279,3 +279,24 @@ def test_cache_never_hides_a_corrupt_register(tmp_path, inventory_plugin_loader)
     (tmp_path / "exceptions" / "register.yml").write_text("exceptions:\n  - id: [\n", encoding="utf-8")
     with pytest.raises(AnsibleError, match="register.yml"):
         parse(inventory_plugin_loader.get("healthit.patching.patch_inventory"), path, cache=True)
+
+
+def test_populate_from_a_model_without_files(patch_inventory):
+    """_populate() only copies a model into the inventory: testable without files or the CLI."""
+    import datetime
+
+    from ansible_collections.healthit.patching.plugins.plugin_utils import _cmdb, _inventory_model
+    from ansible_collections.healthit.patching.plugins.plugin_utils._exception_register import Register
+
+    hosts = [_cmdb.make_host({"hostname": "m-01", "platform": "eos", "owner": "net", "wave": "test",
+                              "site": "North Clinic"}, {}, "mem.csv", line=2)]
+    model = _inventory_model.build(hosts, Register("mem.yml", "0" * 64, []), datetime.date(2026, 11, 22),
+                                   generated="2026-11-22T00:00:00+00:00")
+    patch_inventory.set_options(direct={"plugin": "healthit.patching.patch_inventory", "sources": ["mem.csv"],
+                                        "exceptions": "mem.yml"})
+    patch_inventory.inventory = InventoryData()
+    patch_inventory._populate(model)  # pylint: disable=protected-access
+    inventory = patch_inventory.inventory
+    assert group_hosts(inventory, "eos") == ["m-01"]
+    assert group_hosts(inventory, "site_north_clinic") == ["m-01"]
+    assert plain(inventory.groups["all"].get_vars())["patch_inventory_generated"] == "2026-11-22T00:00:00+00:00"
