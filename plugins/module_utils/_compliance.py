@@ -34,6 +34,7 @@ import json
 import os
 import statistics
 
+from ansible_collections.healthit.patching.plugins.module_utils import _baseline
 from ansible_collections.healthit.patching.plugins.module_utils import _evidence as ev
 
 REPORT_SCHEMA_VERSION = 1
@@ -170,16 +171,6 @@ def _result_payload(record):
     return res if isinstance(res, dict) else {}
 
 
-def _patch_fields(record):
-    """patch_result / patch_summary carried by a host result record, or None."""
-    res = _result_payload(record)
-    for key in ('patch_result', 'patch_summary'):
-        value = res.get(key)
-        if isinstance(value, dict) and value.get('status'):
-            return value
-    return None
-
-
 class Run(object):
     """What one run's evidence says: its context and each host's verdict."""
 
@@ -267,35 +258,57 @@ def runs_from_records(records, file_name, schema):
             host = rec.get('host')
             if not host:
                 continue
-            status = rec.get('status')
-            patch = _patch_fields(rec)
-            current = run.hosts.get(host)
-            if patch is not None:
-                run.hosts[host] = {
-                    'status': str(patch.get('status')).lower(),
-                    'reason': patch.get('reason'),
-                    'when': when,
-                    'platform': patch.get('platform'),
-                    'before': patch.get('before') if isinstance(patch.get('before'), dict) else {},
-                    'after': patch.get('after') if isinstance(patch.get('after'), dict) else {},
-                    'rebooted': bool(patch.get('rebooted')),
-                    'missing': patch.get('missing') or patch.get('pending') or [],
-                    'baseline_id': patch.get('baseline') or patch.get('baseline_id'),
-                    'source': 'patch_result',
-                    'seq': rec.get('seq'),
-                }
-            elif status == 'unreachable' or (status == 'failed' and not rec.get('ignored')):
+            res = _result_payload(rec)
+            summary = res.get('patch_summary')
+            if isinstance(summary, dict) and isinstance(summary.get('hosts'), dict):
+                _fold_summary(run, summary, when, rec.get('seq'))
+                continue
+            patch = res.get('patch_result')
+            if isinstance(patch, dict) and patch.get('status'):
+                run.hosts[host] = _outcome(patch, when, 'patch_result', rec.get('seq'))
+            elif rec.get('status') == 'unreachable' or (rec.get('status') == 'failed' and not rec.get('ignored')):
                 # A failure after the role's own verdict does not replace that verdict; a failure
                 # with no verdict (e.g. unreachable before the role ran) is the host's outcome.
-                if current is None or current['source'] != 'patch_result':
-                    res = _result_payload(rec)
-                    run.hosts[host] = {
-                        'status': status, 'reason': res.get('msg') or rec.get('task') or status,
-                        'when': when, 'platform': None, 'before': {}, 'after': {},
-                        'rebooted': False, 'missing': [], 'baseline_id': None,
-                        'source': 'task_' + status, 'seq': rec.get('seq'),
-                    }
+                current = run.hosts.get(host)
+                if current is None or current['source'] not in ('patch_result', 'patch_summary'):
+                    run.hosts[host] = _outcome({'status': rec['status'],
+                                                'reason': res.get('msg') or rec.get('task') or rec['status']},
+                                               when, 'task_' + rec['status'], rec.get('seq'))
     return [runs[r] for r in order]
+
+
+def _outcome(patch, when, source, seq):
+    before, after = patch.get('before'), patch.get('after')
+    baseline = patch.get('baseline') or patch.get('baseline_id')
+    return {
+        'status': str(patch.get('status')).lower(),
+        'reason': patch.get('reason') or None,
+        'when': when,
+        'platform': patch.get('platform'),
+        'before': before if isinstance(before, dict) else {},
+        'after': after if isinstance(after, dict) else {},
+        'rebooted': bool(patch.get('rebooted')),
+        'missing': patch.get('missing') or patch.get('pending') or [],
+        'baseline_key': patch.get('baseline_key') if isinstance(patch.get('baseline_key'), str) else None,
+        'baseline_id': baseline if isinstance(baseline, str) else None,
+        'source': source,
+        'seq': seq,
+    }
+
+
+def _fold_summary(run, summary, when, seq):
+    """The wave's closing patch_summary: the baseline it used or recorded, and a verdict for every
+    wave host, including those that never printed one (unreachable, or the run stopped first)."""
+    baseline = summary.get('baseline')
+    if isinstance(baseline, str) and baseline and not run.baseline_id:
+        run.baseline_id = baseline
+    for host, item in summary['hosts'].items():
+        if not isinstance(item, dict) or not item.get('status'):
+            continue
+        existing = run.hosts.get(host)
+        if existing is not None and existing['source'] == 'patch_result':
+            continue
+        run.hosts[host] = _outcome(item, when, 'patch_summary', seq)
 
 
 class EvidenceSchema(object):
@@ -335,11 +348,20 @@ class EvidenceFile(object):
                 'used': self.verified}
 
 
-def _records_of(data, count, name):
+# Byte patterns of the only records the report reads. The verifier has already checked that every
+# line is canonical JSON, so a record of interest always contains one of them; other lines (most of a
+# run: task starts, ordinary task results) are not parsed a second time.
+_INTERESTING = (b'"type":"' + ev.RUN_START.encode() + b'"', b'"type":"' + ev.RUN_END.encode() + b'"',
+                b'"patch_result":', b'"patch_summary":', b'"status":"unreachable"', b'"status":"failed"')
+
+
+def _records_of(data, count):
     out = []
-    lines = data.split(b'\n')
-    for raw in lines[:count]:
-        out.append(json.loads(raw.decode('utf-8')))
+    for raw in data.split(b'\n', count)[:count]:
+        for pattern in _INTERESTING:
+            if pattern in raw:
+                out.append(json.loads(raw.decode('utf-8')))
+                break
     return out
 
 
@@ -376,7 +398,7 @@ def load_evidence(evidence_dir, key=None, schema=None, first_day=None, last_day=
                 status = ev.STATUS_TAMPERED
                 reason = 'file changed while the report read it'
             else:
-                runs = runs_from_records(_records_of(data, count, name), name, schema)
+                runs = runs_from_records(_records_of(data, count), name, schema)
                 if status == ev.STATUS_INCOMPLETE:
                     for run in runs:
                         run.complete = False
@@ -387,79 +409,66 @@ def load_evidence(evidence_dir, key=None, schema=None, first_day=None, last_day=
 # --------------------------------------------------------------------------------------------
 # Baselines
 
-def baseline_platforms(baseline):
-    plats = baseline.get('platforms') or baseline.get('platform') or []
-    if isinstance(plats, str):
-        plats = [plats]
-    return set(plats)
+# Which baseline keys (``<platform family>:...``, see the baseline role) can apply to a platform.
+PLATFORM_KEY_PREFIX = {
+    'linux': 'linux', 'kvm_hypervisor': 'linux', 'windows_server': 'windows', 'windows_workstation': 'windows',
+    'hyperv_hypervisor': 'windows', 'esxi_hypervisor': 'esxi',
+}
 
 
 def baseline_is_production(baseline):
-    """A baseline production may use: its test wave passed (the baseline role records that)."""
-    if baseline.get('approved_for_production') is not None:
-        return bool(baseline.get('approved_for_production'))
-    if baseline.get('passed') is not None:
-        return bool(baseline.get('passed'))
-    status = str(baseline.get('status') or '').lower()
-    if status:
-        return status in ('passed', 'approved', 'production', 'released')
-    rate, needed = baseline.get('success_rate'), baseline.get('required_success_rate')
-    if rate is not None and needed is not None:
-        return float(rate) >= float(needed)
-    return True
+    """A baseline production may use: its test wave passed and its content still matches its SHA-256."""
+    return baseline['_content_ok'] and baseline.get('status') == 'passed'
 
 
-def newest_baseline(baselines, platform, at):
-    """Newest production baseline created before ``at`` covering ``platform`` (or all platforms)."""
+def baseline_for(baselines, key, platform, at):
+    """Newest production baseline created before ``at`` with content for this host.
+
+    ``key`` is the host's baseline key as its platform role reported it (``linux:debian:bookworm``);
+    without one, any key of the platform's family counts.
+    """
+    prefix = PLATFORM_KEY_PREFIX.get(platform, platform or '') + ':'
     best = None
     for b in baselines:
         created = b['_created']
         if created is None or created >= at or not baseline_is_production(b):
             continue
-        plats = baseline_platforms(b)
-        if plats and platform not in plats:
+        content = b.get('content') or {}
+        if key:
+            if key not in content:
+                continue
+        elif not any(str(k).startswith(prefix) for k in content):
             continue
         if best is None or created > best['_created']:
             best = b
     return best
 
 
-def baseline_packages(baseline):
-    """name -> {version, severity} from a baseline, whatever kind of updates it lists."""
+def baseline_versions(baseline, key, platform):
+    """name -> version the baseline requires of this host (its key, or every key of its family)."""
+    content = baseline.get('content') or {}
+    if key:
+        return dict((str(n), str(v)) for n, v in (content.get(key) or {}).items())
+    prefix = PLATFORM_KEY_PREFIX.get(platform, platform or '') + ':'
     out = {}
-    for key in ('packages', 'kbs', 'firmware', 'updates'):
-        value = baseline.get(key)
-        if isinstance(value, dict):
-            for name, spec in value.items():
-                if isinstance(spec, dict):
-                    # per-release maps ({bookworm: {pkg: ver}}) are flattened by the caller's platform
-                    if 'version' in spec:
-                        out[name] = {'version': str(spec['version']), 'severity': spec.get('severity')}
-                    else:
-                        for pkg, ver in spec.items():
-                            if isinstance(ver, dict):
-                                out[pkg] = {'version': str(ver.get('version')), 'severity': ver.get('severity')}
-                            else:
-                                out[pkg] = {'version': str(ver), 'severity': None}
-                else:
-                    out[name] = {'version': str(spec), 'severity': None}
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict) and item.get('name'):
-                    out[str(item['name'])] = {'version': str(item.get('version')), 'severity': item.get('severity')}
-                elif isinstance(item, str):
-                    out[item] = {'version': None, 'severity': None}
+    for k, packages in content.items():
+        if str(k).startswith(prefix) and isinstance(packages, dict):
+            out.update((str(n), str(v)) for n, v in packages.items())
     return out
 
 
 def load_baselines(state_dir):
-    """Every baseline JSON under ``<state dir>/baselines``; a malformed one is an error naming it."""
-    out = []
+    """Every baseline the baseline role recorded under ``<state dir>/baselines`` (``latest.json`` is a copy).
+
+    A file that is not JSON is an error naming it. A baseline whose content no longer matches its
+    ``content_sha256`` is kept (the report lists it) but never used.
+    """
+    out = {}
     bdir = os.path.join(state_dir or '', 'baselines')
     if not state_dir or not os.path.isdir(bdir):
-        return out
+        return []
     for name in sorted(os.listdir(bdir)):
-        if not name.endswith('.json'):
+        if not name.endswith('.json') or name == 'latest.json':
             continue
         path = os.path.join(bdir, name)
         try:
@@ -473,10 +482,13 @@ def load_baselines(state_dir):
         data.setdefault('id', name[:-5])
         data['_file'] = path
         data['_created'] = utc(data.get('created'), '%s: field created' % path)
-        data['_packages'] = baseline_packages(data)
+        content = data.get('content')
+        if not isinstance(content, dict):
+            raise ComplianceError('%s: field content: a baseline needs a mapping of platform key to versions' % path)
+        data['_content_ok'] = _baseline.content_hash(content) == data.get('content_sha256')
         data['_sha256'] = ev.file_sha256(path)
-        out.append(data)
-    return out
+        out[data['id']] = data
+    return list(out.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,24 +507,20 @@ def _compare_versions(a, b, platform, compare):
         return 0 if a == b else None
 
 
-def missing_against_baseline(outcome, baseline, platform, compare=None):
-    """Baseline updates the host's last known versions are below, with severity where known."""
-    if baseline is None:
-        return []
+def missing_against_baseline(outcome, required, platform, compare=None):
+    """Baseline versions the host's last reported versions are below (severity unknown: baselines carry none)."""
     versions = dict(outcome.get('before') or {})
     versions.update(outcome.get('after') or {})
     missing = []
-    for name, spec in sorted(baseline['_packages'].items()):
+    for name, want in sorted(required.items()):
         have = versions.get(name)
-        want = spec.get('version')
-        if have is None or want in (None, 'None'):
+        if have is None:
             continue
         if isinstance(have, dict):
             have = have.get('version')
         order = _compare_versions(str(have), want, platform, compare)
         if order is not None and order < 0:
-            missing.append({'name': name, 'installed': str(have), 'required': want,
-                            'severity': _severity(spec.get('severity'))})
+            missing.append({'name': name, 'installed': str(have), 'required': want, 'severity': 'unknown'})
     return missing
 
 
@@ -538,17 +546,19 @@ def host_verdict(host, platform, runs, period, baselines, compare=None):
         status = out['status']
         if not run.complete and status in COVERED_STATUSES:
             continue
-        baseline = newest_baseline(baselines, platform or out.get('platform'), period.end)
+        plat = platform or out.get('platform')
+        baseline = baseline_for(baselines, out.get('baseline_key'), plat, period.end)
+        required = baseline_versions(baseline, out.get('baseline_key'), plat) if baseline else {}
         verdict = {'run_id': run.run_id, 'when': iso(out['when']), 'runs': trace, 'status': status,
                    'baseline_id': baseline['id'] if baseline else None, 'missing': []}
         if status in COVERED_STATUSES:
-            missing = missing_against_baseline(out, baseline, platform, compare)
+            missing = missing_against_baseline(out, required, plat, compare)
             missing.extend(_reported_missing(out))
             verdict['missing'] = missing
             if missing:
                 verdict.update(state='outdated', reason='%d update(s) below baseline %s'
                                % (len(missing), baseline['id'] if baseline else '(none)'))
-            elif baseline is not None and not _run_meets_baseline(run, out, baseline):
+            elif baseline is not None and not _run_meets_baseline(run, out, baseline, required):
                 verdict.update(state='outdated', reason='last %s by run %s before baseline %s was created'
                                % (status, run.run_id, baseline['id']))
             else:
@@ -580,20 +590,18 @@ def _reported_missing(outcome):
     return out
 
 
-def _run_meets_baseline(run, outcome, baseline):
+def _run_meets_baseline(run, outcome, baseline, required):
     """Whether the deciding run brought the host to the baseline (no version below it is known).
 
-    Versions reported by the run decide when they name the baseline's updates; otherwise the run
-    must have applied this baseline (by id), be the run that recorded it, or have started after it
-    was created (a production run installs the newest baseline).
+    Versions reported by the run decide when they name the baseline's packages; otherwise the run
+    must have applied this baseline (by id), be the test wave that recorded it, or have started after
+    it was created (a production run installs the newest baseline).
     """
     applied = outcome.get('baseline_id') or run.baseline_id
     if applied and applied == baseline['id']:
         return True
-    if baseline.get('run_id') and baseline.get('run_id') == run.run_id:
-        return True
     versions = set(outcome.get('before') or {}) | set(outcome.get('after') or {})
-    if versions & set(baseline['_packages']):
+    if versions & set(required):
         return True
     return outcome['when'] >= baseline['_created']
 
@@ -940,8 +948,10 @@ def build_report(hosts, excepted, exceptions, evidence_files, baselines, history
         'emergency': {'summary': emergency['summary'], 'cves': emergency['cves']},
         'trend': trend,
         'baselines': [{'id': b['id'], 'created': iso(b['_created']), 'wave': b.get('wave'),
-                       'platforms': sorted(baseline_platforms(b)), 'production': baseline_is_production(b),
-                       'success_rate': b.get('success_rate'), 'updates': len(b['_packages']),
+                       'status': b.get('status'), 'reason': b.get('reason'), 'content_ok': b['_content_ok'],
+                       'keys': sorted(b.get('content') or {}), 'production': baseline_is_production(b),
+                       'success_rate': b.get('success_rate'), 'change_ticket': b.get('change_ticket'),
+                       'updates': sum(len(v) for v in (b.get('content') or {}).values() if isinstance(v, dict)),
                        'file': os.path.basename(b['_file']),
                        'sha256': b.get('_sha256')} for b in sorted(baselines, key=lambda b: b['_created'] or now)],
         'runs': [r.as_dict() for r in sorted(runs_in_period, key=lambda r: (r.started or now, r.run_id))],

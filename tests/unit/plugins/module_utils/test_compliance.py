@@ -16,6 +16,7 @@ import yaml
 
 from ansible_collections.healthit.patching.plugins.module_utils import _compliance as cr
 from ansible_collections.healthit.patching.plugins.module_utils import _versions
+from ansible_collections.healthit.patching.plugins.module_utils._baseline import content_hash
 from ansible_collections.healthit.patching.plugins.module_utils._response_history import HistoryStore
 from ansible_collections.healthit.patching.plugins.plugin_utils import _evidence_writer as ew
 from ansible_collections.healthit.patching.plugins.plugin_utils._compliance_inputs import read_history
@@ -64,6 +65,8 @@ def write_run(directory, spec):
             result['patch_result'] = event['patch_result']
         if 'msg' in event:
             result['msg'] = event['msg']
+        if 'patch_summary' in event:
+            result['patch_summary'] = event['patch_summary']
         fields = {'host': event['host'], 'status': event.get('status', 'ok'),
                   'task': event.get('task', 'Report the patch result'),
                   'action': 'ansible.builtin.debug', 'result': result}
@@ -106,7 +109,10 @@ def build(case, tmp_path):
     state = tmp_path / 'state'
     (state / 'baselines').mkdir(parents=True)
     for b in case.get('baselines') or []:
+        b = dict(b)
+        b.setdefault('content_sha256', content_hash(b['content']))
         (state / 'baselines' / ('%s.json' % b['id'])).write_text(json.dumps(b), encoding='utf-8')
+        (state / 'baselines' / 'latest.json').write_text(json.dumps(b), encoding='utf-8')
     period = cr.parse_period(case.get('period'), case.get('from'), case.get('to'))
     files = cr.load_evidence(str(evidence))
     history = case.get('history') or []
@@ -164,6 +170,7 @@ def view(report, names):
         'missing': dict((m['severity'], m) for m in r['missing_updates']),
         'runs': [x['run_id'] for x in r['runs']],
         'unknown_hosts': r['unknown_hosts_in_evidence'],
+        'baselines': dict((b['id'], b) for b in r['baselines']),
     }
 
 
@@ -253,11 +260,14 @@ def test_write_outputs(tmp_path):
 
 def test_bad_baseline_names_file(tmp_path):
     (tmp_path / 'baselines').mkdir()
-    (tmp_path / 'baselines' / 'b1.json').write_text('{"id": "b1", "created": "yesterday"}')
+    (tmp_path / 'baselines' / 'b1.json').write_text('{"id": "b1", "created": "yesterday", "content": {}}')
     with pytest.raises(cr.ComplianceError, match=r'b1\.json: field created'):
         cr.load_baselines(str(tmp_path))
     (tmp_path / 'baselines' / 'b1.json').write_text('{"id": ')
     with pytest.raises(cr.ComplianceError, match=r'b1\.json: cannot read baseline'):
+        cr.load_baselines(str(tmp_path))
+    (tmp_path / 'baselines' / 'b1.json').write_text('{"id": "b1", "created": "2026-11-01T00:00:00Z"}')
+    with pytest.raises(cr.ComplianceError, match=r'b1\.json: field content'):
         cr.load_baselines(str(tmp_path))
 
 
