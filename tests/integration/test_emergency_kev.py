@@ -1,0 +1,266 @@
+"""The emergency lane on the lab: a KEV entry, mapped by (lab) Debian tracker data to labpkg-web, makes exactly
+the exposed hosts get exactly the fixed version, with the clock and the outcome in the evidence and the history.
+
+Lab data: the catalog is a re-dated copy of the real snapshot (tests/data/kev/lab_catalog.py) so the SLA clock
+runs; tests/data/advisories/lab-debian-tracker.json maps CVE-2021-44228 to labpkg-web fixed in 1.1.
+Hosts (reset before and after): lnx-test-01 (business, on 1.0: exposed), lnx-test-02 (low, upgraded to 1.1 first:
+not exposed), lnx-prod-03 (business, window lab-closed: exposed, patched outside its window with the emergency
+ticket). lnx-exc-01 is under exception EXC-2026-014: reported as a risk, never touched.
+"""
+import datetime
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, ansible_playbook, lab_env, run
+
+pytestmark = pytest.mark.lab
+
+PLAYBOOK = os.path.join(ROOT, "playbooks", "emergency_kev.yml")
+TRACKER = os.path.join(ROOT, "tests", "data", "advisories", "lab-debian-tracker.json")
+HOSTS = ["lnx-test-01", "lnx-test-02", "lnx-prod-03"]
+PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
+CVE = "CVE-2021-44228"
+TICKET = "ECHG0042"
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "data", "kev"))
+from lab_catalog import lab_catalog  # noqa: E402  (test data generator, not a module of the collection)
+
+
+def versions(host):
+    out = subprocess.run(["podman", "exec", host, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n"] + PACKAGES,
+                         capture_output=True, text=True, check=True, env=lab_env()).stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+def boot_time(host):
+    return subprocess.run(["podman", "exec", host, "stat", "-c", "%Y", "/proc/1"], capture_output=True, text=True,
+                          check=True, env=lab_env()).stdout.strip()
+
+
+def reset_hosts(*hosts):
+    run(["bash", os.path.join(ROOT, "lab", "linux", "reset.sh"), *hosts], timeout=900)
+
+
+def records(tmp):
+    out = []
+    for path in sorted(glob.glob(os.path.join(tmp, "evidence", "*.jsonl"))):
+        with open(path) as f:
+            out.extend(json.loads(line) for line in f if line.strip())
+    return out
+
+
+def last_result_var(recs, name):
+    for rec in reversed(recs):
+        res = rec.get("result") or {}
+        if name in res:
+            return res[name]
+    raise AssertionError("no %s in the evidence" % name)
+
+
+def history(tmp, cve=CVE):
+    path = os.path.join(tmp, "state", "kev_history", cve + ".jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_catalogs(tmp):
+    """The lab catalog, and the 'previous run' copy without CVE-2021-44228, so kev_ids=new finds it."""
+    catalog = lab_catalog([CVE, "CVE-2024-1086"], due_days=2)
+    src = os.path.join(tmp, "kev.json")
+    with open(src, "w") as f:
+        json.dump(catalog, f, indent=2)
+    previous = dict(catalog, vulnerabilities=[e for e in catalog["vulnerabilities"] if e["cveID"] != CVE])
+    previous["count"] = len(previous["vulnerabilities"])
+    os.makedirs(os.path.join(tmp, "state", "kev"), exist_ok=True)
+    with open(os.path.join(tmp, "state", "kev", "emergency-last-run.json"), "w") as f:
+        json.dump(previous, f)
+    return src, catalog
+
+
+def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), check=True):
+    env = lab_env(HEALTHIT_PATCH_STATE_DIR=os.path.join(tmp, "state"), HEALTHIT_AUDIT_DIR=os.path.join(tmp, "evidence"))
+    args = ["-e", "kev_ids=%s" % kev_ids, "-e", "patch_change_ticket=%s" % ticket, "-e", "patch_hosts=%s" % hosts,
+            "-e", "emergency_kev_catalog_src=%s" % os.path.join(tmp, "kev.json"),
+            "-e", "emergency_kev_debian_tracker=%s" % TRACKER, "-e", "patch_batch_size=10", *extra]
+    return ansible_playbook(PLAYBOOK, *args, env=env, check=check)
+
+
+def parse(ts):
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def scenario(lab, tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("emergency"))
+    src, catalog = write_catalogs(tmp)
+    reset_hosts(*HOSTS)
+    try:
+        run(["podman", "exec", "lnx-test-02", "sh", "-c",
+             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq labpkg-web=1.1"])
+        data = {"tmp": tmp, "catalog": catalog,
+                "before": {h: versions(h) for h in HOSTS + ["lnx-exc-01"]},
+                "boot_before": {h: boot_time(h) for h in HOSTS}}
+        data["run"] = emergency(tmp, kev_ids="new")
+        data["after"] = {h: versions(h) for h in HOSTS + ["lnx-exc-01"]}
+        data["boot_after"] = {h: boot_time(h) for h in HOSTS}
+        data["evidence"] = records(tmp)
+        data["history"] = history(tmp)
+        data["again"] = emergency(tmp, kev_ids="new")
+        yield data
+    finally:
+        reset_hosts(*HOSTS)
+
+
+def test_the_lab_starts_as_the_scenario_needs(scenario):
+    before = scenario["before"]
+    assert before["lnx-test-01"] == {"labpkg-web": "1.0", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
+    assert before["lnx-prod-03"] == {"labpkg-web": "1.0", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
+    assert before["lnx-test-02"] == {"labpkg-web": "1.1", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
+
+
+def test_new_since_the_last_run_is_the_added_entry(scenario):
+    gate = last_result_var(scenario["evidence"], "patch_emergency_gate")
+    assert gate["requested"] == ["new"]
+    assert gate["kev_ids"] == [CVE]
+    assert gate["change_ticket"] == TICKET
+    assert gate["catalog"]["version"] == scenario["catalog"]["catalogVersion"]
+    assert gate["catalog"]["used_last_known_good"] is False
+    assert len(gate["catalog"]["sha256"]) == 64
+
+
+def test_exposed_hosts_get_exactly_the_fixed_version_and_nothing_else(scenario):
+    for host in ("lnx-test-01", "lnx-prod-03"):
+        # labpkg-kernel 1.1 is a security update in the same repository: not part of this emergency.
+        assert scenario["after"][host] == {"labpkg-web": "1.1", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}, host
+
+
+def test_a_host_already_fixed_is_not_exposed_and_untouched(scenario):
+    assert scenario["after"]["lnx-test-02"] == scenario["before"]["lnx-test-02"]
+    assert scenario["boot_after"]["lnx-test-02"] == scenario["boot_before"]["lnx-test-02"]
+    plan = last_result_var(scenario["evidence"], "patch_emergency_plan")
+    assert plan["not_exposed"] == ["lnx-test-02"]
+    assert sorted(plan["patch"]) == ["lnx-prod-03", "lnx-test-01"]
+    assert plan["hosts"]["lnx-test-01"]["packages"] == {"labpkg-web": "1.1"}
+    assert not [r for r in scenario["evidence"] if r.get("host") == "lnx-test-02" and "linux_patch" in (r.get("task") or "")]
+
+
+def test_the_excepted_host_is_a_risk_needing_sign_off_not_patched(scenario):
+    assert scenario["after"]["lnx-exc-01"] == scenario["before"]["lnx-exc-01"]
+    summary = last_result_var(scenario["evidence"], "patch_emergency_summary")
+    risks = {x["host"]: x for x in summary["exceptions"]}
+    assert risks["lnx-exc-01"]["exception"] == "EXC-2026-014"
+    assert risks["lnx-exc-01"]["needs_sign_off"] is True
+    assert risks["lnx-exc-01"]["compensating_controls"] == ["VLAN 312 isolated", "inbound deny except PACS server"]
+    assert risks["lnx-exc-01"]["exposure"].startswith("unknown")
+    assert risks["lnx-exc-01"]["cves"] == [CVE]
+    assert "lnx-exc-01" not in [r["host"] for r in summary["rows"]]
+    assert "RISK, NEEDS SIGN-OFF" in scenario["run"].stdout
+
+
+def test_the_closed_window_host_is_patched_under_the_emergency_ticket(scenario):
+    summary = last_result_var(scenario["evidence"], "patch_emergency_summary")
+    row = [r for r in summary["rows"] if r["host"] == "lnx-prod-03"][0]
+    assert row["window"]["window_open"] is False
+    assert 'outside maintenance window "lab-closed"' in row["window"]["reason"]
+    assert "allowed by emergency change " + TICKET in row["window"]["reason"]
+    assert summary["outside_window"] == ["lnx-prod-03"]
+    assert summary["blackout_overrides"] == []
+
+
+def test_the_clock_and_the_outcome_are_in_the_evidence(scenario):
+    summary = last_result_var(scenario["evidence"], "patch_emergency_summary")
+    rows = {r["host"]: r for r in summary["rows"]}
+    assert sorted(rows) == ["lnx-prod-03", "lnx-test-01"]
+    due_date = [e for e in scenario["catalog"]["vulnerabilities"] if e["cveID"] == CVE][0]["dueDate"]
+    due = datetime.datetime.strptime(due_date + "T23:59:59Z", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    for host, row in rows.items():
+        assert row["cve"] == CVE and row["criticality"] == "business"
+        assert row["status"] == "patched", row
+        identified = parse(row["identified"])
+        # business = 48 h; the lab entry is due at the end of the day after tomorrow, later than that.
+        assert parse(row["deadline"]) == min(identified + datetime.timedelta(hours=48), due)
+        assert row["deadline_source"] == "policy"
+        assert row["kev_due_date"] == due_date
+        assert identified <= parse(row["patched"]) <= parse(row["verified"]) <= parse(row["deadline"])
+        assert row["sla"] == "met"
+        assert row["still_exposed"] is False
+        assert row["fix"] == {"type": "package", "packages": {"labpkg-web": "1.1"}, "release": "bookworm"}
+    assert summary["sla_counts"] == {"met": 2}
+    assert summary["problems"] == []
+
+
+def test_the_history_holds_identified_patched_verified(scenario):
+    events = {}
+    for ev in scenario["history"]:
+        events.setdefault(ev["host"], []).append(ev)
+    assert sorted(events) == ["lnx-prod-03", "lnx-test-01"]
+    for host, evs in events.items():
+        assert [e["event"] for e in evs] == ["identified", "patched", "verified"], host
+        assert evs[0]["deadline_source"] == "policy" and evs[0]["criticality"] == "business"
+        assert evs[1]["status"] == "patched" and evs[1]["after"] == {"labpkg-web": "1.1"}
+        assert evs[2]["sla"] == "met"
+
+
+def test_a_second_new_run_finds_nothing_new(scenario):
+    proc = scenario["again"]
+    gate = last_result_var(records(scenario["tmp"]), "patch_emergency_gate")
+    assert gate["kev_ids"] == []
+    assert "no exposed host in scope" in proc.stdout
+    assert len(history(scenario["tmp"])) == len(scenario["history"])
+
+
+@pytest.mark.parametrize("extra, ticket, kev_ids, message", [
+    ([], "none", CVE, "an emergency change ticket"),
+    ([], TICKET, "CVE-1999-0001", "not in the KEV catalog"),
+    ([], TICKET, "log4shell", "kev_ids=CVE-YYYY-NNNN"),
+    (["-e", "emergency_override_blackout=true"], TICKET, CVE, "give the reason with -e emergency_override_blackout_reason"),
+], ids=["no-ticket", "not-in-catalog", "not-a-cve", "override-without-reason"])
+def test_the_gate_refuses_before_touching_any_host(lab, tmp_path, extra, ticket, kev_ids, message):
+    tmp = str(tmp_path)
+    write_catalogs(tmp)
+    proc = emergency(tmp, *extra, ticket=ticket, kev_ids=kev_ids, hosts="lnx-test-01", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout
+    assert "Installed packages, KBs or running firmware" not in proc.stdout
+    assert history(tmp) == []
+
+
+def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
+    tmp = str(tmp_path)
+    write_catalogs(tmp)
+    reset_hosts("lnx-prod-03")
+    try:
+        blackout = json.dumps({"patch_blackouts": [{"name": "North clinic EHR go-live", "start": "2000-01-01 00:00",
+                                                    "end": "2099-01-01 00:00", "sites": ["north-clinic"]}]})
+        first = emergency(tmp, "-e", blackout, hosts="lnx-prod-03", check=False)
+        assert first.returncode == 0, first.stdout[-3000:]
+        assert versions("lnx-prod-03")["labpkg-web"] == "1.0"
+        summary = last_result_var(records(tmp), "patch_emergency_summary")
+        row = summary["rows"][0]
+        assert row["status"] == "skipped" and row["sla"] == "open"
+        assert 'inside clinical blackout "North clinic EHR go-live"' in row["reason"]
+        assert [e["event"] for e in history(tmp)] == ["identified", "patch_failed"]
+
+        reason = "CISO approved 2026-11-22: exploitation seen at a peer hospital"
+        second = emergency(tmp, "-e", blackout, "-e", "emergency_override_blackout=true",
+                           "-e", "emergency_override_blackout_reason=%s" % reason, hosts="lnx-prod-03", check=False)
+        assert second.returncode == 0, second.stdout[-3000:]
+        assert versions("lnx-prod-03")["labpkg-web"] == "1.1"
+        summary = last_result_var(records(tmp), "patch_emergency_summary")
+        assert summary["blackout_overrides"] == ["lnx-prod-03"]
+        window = last_result_var(records(tmp), "patch_emergency_window")
+        assert window["blackout_overridden"] is True and window["override_reason"] == reason
+        assert window["blackout"]["name"] == "North clinic EHR go-live"
+        events = history(tmp)
+        assert [e["event"] for e in events] == ["identified", "patch_failed", "patched", "verified"]
+        # The clock kept its first identification: the second run did not restart it.
+        assert summary["rows"][0]["identified"] == events[0]["at"]
+    finally:
+        reset_hosts("lnx-prod-03")
