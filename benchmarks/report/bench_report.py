@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
 from ansible_collections.healthit.patching.plugins.module_utils import _compliance as cr  # noqa: E402
 from ansible_collections.healthit.patching.plugins.module_utils import _evidence as ev  # noqa: E402
 from ansible_collections.healthit.patching.plugins.module_utils import _versions  # noqa: E402
+from ansible_collections.healthit.patching.plugins.module_utils._baseline import content_hash  # noqa: E402
 from ansible_collections.healthit.patching.plugins.module_utils._response_history import HistoryStore  # noqa: E402
 from ansible_collections.healthit.patching.plugins.plugin_utils import _evidence_writer as ew  # noqa: E402
 from ansible_collections.healthit.patching.plugins.plugin_utils._compliance_inputs import read_history  # noqa: E402
@@ -133,7 +134,7 @@ def generate(work, n_hosts, months, tasks, seed=2026):
     evidence = os.path.join(work, 'evidence')
     state = os.path.join(work, 'state')
     os.makedirs(evidence, mode=0o700)
-    os.makedirs(os.path.join(state, 'baselines'))
+    os.makedirs(state)
     never = set(h['name'] for h in hosts if rng.random() < 0.01)
     last = datetime.datetime(2026, 11, 1, tzinfo=UTC)
     test_hosts = [h for h in hosts if h['wave'] == 'test']
@@ -146,12 +147,6 @@ def generate(work, n_hosts, months, tasks, seed=2026):
         ticket = 'CHG-%s' % start.strftime('%Y%m')
         write_run(evidence, start + datetime.timedelta(days=9, hours=20), 'monthly_wave.yml',
                   {'patch_wave': 'test', 'patch_change_ticket': ticket + '-T'}, test_hosts, rng, tasks, versions, never)
-        created = start + datetime.timedelta(days=10)
-        with open(os.path.join(state, 'baselines', 'bl-%s.json' % start.strftime('%Y-%m')), 'w') as handle:
-            json.dump({'id': 'bl-%s' % start.strftime('%Y-%m'), 'wave': 'test', 'created': cr.iso(created),
-                       'platforms': ['linux', 'kvm_hypervisor'], 'success_rate': 0.97, 'passed': True,
-                       'packages': {'labpkg-web': versions[1], 'labpkg-util': versions[1],
-                                    'openssl': {'version': versions[1], 'severity': 'high'}}}, handle)
         # Production in four batches (four runs) over the following days, by site.
         for b in range(4):
             batch = [h for h in prod if int(h['site'][-2:]) % 4 == b]
@@ -175,6 +170,25 @@ def generate(work, n_hosts, months, tasks, seed=2026):
                                   'sla': 'met' if done <= at + datetime.timedelta(hours=24) else 'missed'})
     with open(os.path.join(work, 'estate.json'), 'w') as handle:
         json.dump({'hosts': hosts, 'excepted': excepted, 'register': register}, handle)
+
+
+def write_baselines(state, months):
+    """One baseline a month, as the baseline role records it (content per platform key, SHA-256)."""
+    bdir = os.path.join(state, 'baselines')
+    shutil.rmtree(bdir, ignore_errors=True)
+    os.makedirs(bdir)
+    last = datetime.datetime(2026, 11, 1, tzinfo=UTC)
+    for m in range(months - 1, -1, -1):
+        month0 = (last.month - 1 - m)
+        start = datetime.datetime(last.year + month0 // 12, month0 % 12 + 1, 1, tzinfo=UTC)
+        version = '1.%d' % (months - m)
+        created = start + datetime.timedelta(days=10)
+        content = {'linux:debian:bookworm': {'labpkg-web': version, 'labpkg-util': version, 'openssl': version}}
+        record = {'id': created.strftime('%Y%m%dT%H%M%SZ') + '-test', 'wave': 'test', 'created': cr.iso(created),
+                  'status': 'passed', 'reason': 'bench', 'success_rate': 0.97, 'min_success_rate': 0.9,
+                  'hosts': {}, 'content': content, 'content_sha256': content_hash(content)}
+        with open(os.path.join(bdir, record['id'] + '.json'), 'w') as handle:
+            json.dump(record, handle)
 
 
 def anchor_json_load(files):
@@ -211,6 +225,7 @@ def main():
         print('generated evidence in %.1f s' % (time.perf_counter() - t0))
     evidence = os.path.join(args.work, 'evidence')
     state = os.path.join(args.work, 'state')
+    write_baselines(state, args.months)
     files = ev.evidence_files(evidence)
     size = sum(os.path.getsize(p) for p in files)
     with open(os.path.join(args.work, 'estate.json')) as handle:

@@ -106,7 +106,7 @@ class ActionModule(ActionBase):
                 html = cr.render_html(report, args['template'] or _DEFAULT_TEMPLATE)
             written = cr.write_outputs(report, args['output_dir'], html, formats=tuple(args['formats']))
         est = report['coverage']['estate']
-        return {
+        out = {
             'changed': bool(written),
             'files': written,
             'output_dir': args['output_dir'],
@@ -125,3 +125,6 @@ class ActionModule(ActionBase):
                                     est['compliant'], est['in_scope'], est['excepted'],
                                     report['evidence']['verified'], report['evidence']['rejected']),
         }
+        if scope.warnings:
+            out['warnings'] = scope.warnings
+        return out

@@ -277,6 +277,17 @@ def runs_from_records(records, file_name, schema):
     return [runs[r] for r in order]
 
 
+# The evidence writer redacts values under key names that look secret, and "baseline_key" is one of
+# them: a redacted key is an unknown key (the host's platform family then picks the baseline).
+_REDACTED_VALUES = ('[redacted]',)
+
+
+def _baseline_key(value):
+    if not isinstance(value, str) or not value or value in _REDACTED_VALUES:
+        return None
+    return value
+
+
 def _outcome(patch, when, source, seq):
     before, after = patch.get('before'), patch.get('after')
     baseline = patch.get('baseline') or patch.get('baseline_id')
@@ -289,7 +300,7 @@ def _outcome(patch, when, source, seq):
         'after': after if isinstance(after, dict) else {},
         'rebooted': bool(patch.get('rebooted')),
         'missing': patch.get('missing') or patch.get('pending') or [],
-        'baseline_key': patch.get('baseline_key') if isinstance(patch.get('baseline_key'), str) else None,
+        'baseline_key': _baseline_key(patch.get('baseline_key')),
         'baseline_id': baseline if isinstance(baseline, str) else None,
         'source': source,
         'seq': seq,

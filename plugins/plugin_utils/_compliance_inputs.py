@@ -12,7 +12,9 @@ import os
 from ansible_collections.healthit.patching.plugins.module_utils import _evidence
 from ansible_collections.healthit.patching.plugins.module_utils import _response_history
 from ansible_collections.healthit.patching.plugins.module_utils import _versions
+from ansible_collections.healthit.patching.plugins.plugin_utils import _cmdb
 from ansible_collections.healthit.patching.plugins.plugin_utils import _exception_register
+from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import SourceError
 
 INVENTORY_MARKER = 'healthit.patching.patch_inventory'
 HOST_FIELDS = (('site', 'patch_site'), ('owner', 'patch_owner'), ('platform', 'patch_platform'),
@@ -32,6 +34,7 @@ class Scope(object):
         self.register_sha256 = register_sha256
         self.review_days = review_days
         self.generated = generated
+        self.warnings = []
 
 
 def _plain(value):
@@ -90,10 +93,32 @@ def inventory_scope(task_vars, hosts=None, excepted=None):
         excluded.append({'name': item.get('host'), 'exception_id': item.get('exception') or item.get('id'),
                          'owner': item.get('owner'), 'expires': item.get('expires'),
                          'compensating_controls': item.get('compensating_controls') or []})
-    return Scope(out, excluded, _plain(all_vars.get('patch_exception_register_path')),
-                 _plain(all_vars.get('patch_exception_register_sha256')),
-                 int(all_vars.get('patch_exception_review_days') or 30),
-                 _plain(all_vars.get('patch_inventory_generated')))
+    warnings = _enrich_excepted(excluded, _plain(all_vars.get('patch_cmdb_sources')) or [])
+    scope = Scope(out, excluded, _plain(all_vars.get('patch_exception_register_path')),
+                  _plain(all_vars.get('patch_exception_register_sha256')),
+                  int(all_vars.get('patch_exception_review_days') or 30),
+                  _plain(all_vars.get('patch_inventory_generated')))
+    scope.warnings = warnings
+    return scope
+
+
+def _enrich_excepted(excluded, sources):
+    """Site and platform of excepted hosts (the inventory leaves them out) from the same CMDB exports."""
+    paths = [src.get('path') if isinstance(src, dict) else src for src in sources]
+    if not excluded or not paths or not all(isinstance(p, str) and p for p in paths):
+        return []
+    try:
+        rows = _cmdb.read_sources(paths)
+    except (SourceError, OSError) as exc:
+        return ['excepted hosts are shown without site and platform: the CMDB could not be read again (%s)'
+                % (exc.render() if hasattr(exc, 'render') else exc)]
+    by_name = dict((h.hostname.lower(), h) for h in rows)
+    for item in excluded:
+        row = by_name.get(str(item.get('name') or '').lower())
+        if row is not None:
+            item['site'] = row.site
+            item['platform'] = row.platform
+    return []
 
 
 def _host_entry(host):
