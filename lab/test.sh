@@ -50,6 +50,13 @@ stage_integration() {
   bash lab/up.sh || return 1
   pytest -p no:cacheprovider -m "lab" tests/integration
   local rc=$?
+  # Role scenarios with molecule's idempotence and check steps (each in a container of its own).
+  local scenario
+  for scenario in molecule/*/molecule.yml; do
+    scenario=$(basename "$(dirname "$scenario")")
+    echo "--- molecule test -s $scenario"
+    molecule test -s "$scenario" || rc=1
+  done
   # pytest exits 5 when no test was collected: that is a failure here, a suite that ran nothing proves nothing.
   return $rc
 }
