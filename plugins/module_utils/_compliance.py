@@ -15,7 +15,8 @@ Rules (docs/compliance-reporting.md explains them for a compliance officer):
 
 - A host is *compliant* when its latest patch run in the period that reached a verdict for it,
   taken from verified evidence of a completed, non-check-mode run, left it ``patched`` or
-  ``current`` against the newest production baseline for its platform. Unreachable, failed,
+  ``current`` against the newest production baseline for its platform. Emergency runs install one
+  fix, not a baseline: they feed the emergency history, not coverage. Unreachable, failed,
   rolled back, skipped and never-reported hosts are *not covered*.
 - A run without a closing record cannot prove a host compliant; its failed and unreachable
   results still count against the host.
@@ -259,6 +260,11 @@ def runs_from_records(records, file_name, schema):
             if not host:
                 continue
             res = _result_payload(rec)
+            gate = res.get('patch_emergency_gate')
+            if isinstance(gate, dict) and isinstance(gate.get('kev_ids'), list):
+                # The emergency gate resolved "new"/"all" to the CVEs this run handles.
+                run.kev_ids = tuple(str(k).upper() for k in gate['kev_ids'] if k)
+                run.kind = 'emergency'
             summary = res.get('patch_summary')
             if isinstance(summary, dict) and isinstance(summary.get('hosts'), dict):
                 _fold_summary(run, summary, when, rec.get('seq'))
@@ -545,7 +551,9 @@ def host_verdict(host, platform, runs, period, baselines, compare=None):
 
     ``runs`` are the host's (run, outcome) pairs from verified evidence, in any order.
     """
-    in_period = [(r, o) for r, o in runs if o['when'] in period and not r.check_mode]
+    # Emergency runs install one fix, not the baseline: they are the emergency history's evidence,
+    # not a coverage verdict.
+    in_period = [(r, o) for r, o in runs if o['when'] in period and not r.check_mode and r.kind != 'emergency']
     in_period.sort(key=lambda ro: (ro[1]['when'], ro[0].run_id))
     trace = [r.run_id for r, _o in in_period]
     if not in_period:
@@ -944,7 +952,8 @@ def build_report(hosts, excepted, exceptions, evidence_files, baselines, history
         'rules': {
             'compliant': 'latest patch run in the period with a verdict for the host, from verified evidence of a '
                          'completed, non-check-mode run, left it patched or current against the newest production '
-                         'baseline for its platform',
+                         'baseline for its platform (emergency runs install one fix and feed the emergency history, '
+                         'not coverage)',
             'not_covered': 'failed, rolled back, unreachable, skipped, below baseline, only incomplete runs, never reported',
             'excepted': 'hosts under an active exception are out of scope and listed apart',
             'expired_exception': 'hosts whose exception expired are back in scope',
