@@ -49,8 +49,9 @@ def run_once(work, variant, fsync, evidence_dir):
         if name.startswith(('ANSIBLE_', 'HEALTHIT_AUDIT_')):
             del env[name]
     env.update(ANSIBLE_CONFIG=os.path.join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    if variant == 'audit':
-        env.update(ANSIBLE_CALLBACKS_ENABLED=CALLBACK, HEALTHIT_AUDIT_DIR=evidence_dir, HEALTHIT_AUDIT_FSYNC=fsync)
+    if variant.startswith('audit'):
+        policy = variant.split('-', 1)[1] if '-' in variant else fsync
+        env.update(ANSIBLE_CALLBACKS_ENABLED=CALLBACK, HEALTHIT_AUDIT_DIR=evidence_dir, HEALTHIT_AUDIT_FSYNC=policy)
     elif variant == 'ara':
         import ara.setup  # pylint: disable=import-error
         env.update(ANSIBLE_CALLBACK_PLUGINS=ara.setup.callback_plugins, ANSIBLE_CALLBACKS_ENABLED='ara_default')
@@ -69,10 +70,12 @@ def main():
     parser.add_argument('--tasks', type=int, default=30)
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--rounds', type=int, default=2, help='each round runs every variant once (order alternates)')
-    parser.add_argument('--fsync', default='record', choices=('record', 'batch', 'none'))
+    parser.add_argument('--fsync', default='record', choices=('record', 'strict', 'batch', 'none'),
+                        help='fsync policy of the "audit" variant')
+    parser.add_argument('--also', default='', help='more fsync policies to measure, comma-separated (e.g. strict,none)')
     args = parser.parse_args()
 
-    variants = ['plain', 'audit']
+    variants = ['plain', 'audit'] + ['audit-' + p for p in args.also.split(',') if p]
     have_ara = importlib.util.find_spec('ara') is not None
     if have_ara:
         variants.append('ara')
@@ -80,26 +83,31 @@ def main():
     with tempfile.TemporaryDirectory(prefix='bench-audit-') as work:
         write_fixture(work, args.hosts, args.tasks, args.forks)
         evidence_dir = os.path.join(work, 'evidence')
-        print('hipaa_audit benchmark: %d hosts x %d debug tasks, forks %d, fsync=%s, %d round(s)'
-              % (args.hosts, args.tasks, args.forks, args.fsync, args.rounds))
+        print('hipaa_audit benchmark: %d hosts x %d debug tasks, forks %d, fsync=%s, %d round(s), load %s'
+              % (args.hosts, args.tasks, args.forks, args.fsync, args.rounds,
+                 ' '.join('%.1f' % x for x in os.getloadavg())), flush=True)
         for n in range(args.rounds):
             order = variants if n % 2 == 0 else list(reversed(variants))
             for variant in order:
                 elapsed = run_once(work, variant, args.fsync, evidence_dir)
                 times[variant].append(elapsed)
-                print('  round %d  %-6s %7.1f s' % (n + 1, variant, elapsed), flush=True)
+                print('  round %d  %-12s %7.1f s' % (n + 1, variant, elapsed), flush=True)
         results, summary = ev.verify_path(evidence_dir)
         expected = 3 + args.tasks * (1 + args.hosts)  # run_start, play_start, run_end + task_start/host_result
         records = sorted(set(r['records'] for r in results))
     total = dict((v, sum(t)) for v, t in times.items())
     print('totals: ' + ', '.join('%s %.1f s' % (v, total[v]) for v in variants))
-    print('ratio audit/plain: %.3f (goal <= 1.10)' % (total['audit'] / total['plain']))
+    print('ratio audit/plain: %.3f (goal <= 1.10, fsync=%s)' % (total['audit'] / total['plain'], args.fsync))
+    for variant in variants[2:]:
+        if variant.startswith('audit-'):
+            print('ratio %s/plain: %.3f' % (variant, total[variant] / total['plain']))
     if have_ara:
         print('ratio ara/plain: %.3f' % (total['ara'] / total['plain']))
     else:
         print('ARA: not installed here, not measured')
     print('evidence: %d file(s) %s, records per file %s (expected %d)' % (len(results), summary, records, expected))
-    if summary['verified'] != args.rounds or records != [expected]:
+    audited = sum(1 for v in variants if v.startswith('audit'))
+    if summary['verified'] != args.rounds * audited or records != [expected]:
         raise SystemExit('evidence written during the benchmark does not verify as expected')
 
 

@@ -21,8 +21,8 @@ description:
     key, credential, private, auth, cookie, session id ...) are redacted at any depth, and C(key=value) secrets,
     bearer tokens and URL credentials are redacted inside text.
   - The file is created C(0600) with C(O_EXCL|O_APPEND) in a directory created C(0700); each record is written with a
-    single C(write) and, by default, fsync'ed before the run continues, so a C(kill -9) leaves a file whose every
-    complete line verifies. Two runs at once write two files.
+    single C(write) and fsync'ed (see O(fsync)), so a C(kill -9) leaves a file whose every complete line verifies.
+    Two runs at once write two files.
   - An exception in a callback never stops a playbook. The role C(healthit.patching.audit_guard) makes a playbook
     refuse to patch unless this callback is enabled and is recording the run.
   - While it records, the callback exports E(HEALTHIT_AUDIT_EVIDENCE_FILE) and E(HEALTHIT_AUDIT_RUN_ID) to the
@@ -60,15 +60,22 @@ options:
         key: hmac_key_file
   fsync:
     description:
-      - When records are forced to stable storage.
-      - V(record) fsyncs every record before the run continues (the default, what the evidence claims rely on).
+      - When records are forced to stable storage. Every record is always written with a single C(write), so a killed
+        C(ansible-playbook) loses at most the line being written, whatever the policy; fsync protects against a crash
+        of the machine or a power loss.
+      - V(record) fsyncs every record. A committer thread issues the fsyncs as fast as the disk allows (one fsync
+        covers every record written while the previous one ran), and the records that announce an action (run,
+        playbook, play and task start) and the closing record are not returned from until they and every record
+        before them are on disk. So no task starts before its intent and all earlier results are durable. The
+        default.
+      - V(strict) fsyncs each record before the run continues. The strongest and slowest (one fsync per host
+        result on the controller's critical path).
       - V(batch) fsyncs at run, playbook and play boundaries and every 100 records; a power loss or OS crash may lose
         the last records (the file then verifies as incomplete). Weaker; document the choice.
-      - V(none) leaves flushing to the operating system; records survive a killed process (each is a completed
-        C(write)) but not a crash of the machine. Weakest.
+      - V(none) leaves flushing to the operating system. Weakest.
     type: str
     default: record
-    choices: [record, batch, none]
+    choices: [record, strict, batch, none]
     env:
       - name: HEALTHIT_AUDIT_FSYNC
     ini:
@@ -193,6 +200,7 @@ class CallbackModule(CallbackBase):
         self._writer = None
         self._failed = False
         self._playbooks = 0
+        self._tasks = {}
         self._result_fields = ew.DEFAULT_RESULT_FIELDS
         self._task_arg_fields = ()
 
@@ -317,12 +325,19 @@ class CallbackModule(CallbackBase):
         return {"path": path, "sha256": _sha256_of(path) if path else None}
 
     def _task_fields(self, task):
-        return ew.to_evidence({
-            "task": task.get_name(),
-            "action": getattr(task, "resolved_action", None) or task.action,
-            "task_uuid": getattr(task, "_uuid", None),
-            "task_path": task.get_path(),
-        })
+        """Task identity as evidence, converted once per task (results repeat it per host)."""
+        uuid = getattr(task, "_uuid", None)
+        cached = self._tasks.get(uuid) if uuid else None
+        if cached is None:
+            cached = ew.to_evidence({
+                "task": task.get_name(),
+                "action": getattr(task, "resolved_action", None) or task.action,
+                "task_uuid": uuid,
+                "task_path": task.get_path(),
+            })
+            if uuid:
+                self._tasks[uuid] = cached
+        return dict(cached)
 
     def _host_result(self, result, status, ignore_errors=False):
         task = result.task
@@ -331,24 +346,23 @@ class CallbackModule(CallbackBase):
             or "censored" in res
         if status == "ok" and res.get("changed"):
             status = "changed"
-        fields = {
-            "host": result.host.get_name(),
-            "status": status,
-            "task": task.get_name(),
-            "action": getattr(task, "resolved_action", None) or task.action,
-            "task_uuid": getattr(task, "_uuid", None),
-            "no_log": no_log,
-            "result": ew.result_evidence(res, self._result_fields, no_log),
-        }
+        fields = self._task_fields(task)
+        del fields["task_path"]
+        fields.update(
+            host=ew.to_evidence(result.host.get_name()),
+            status=status,
+            no_log=no_log,
+            result=ew.result_evidence(res, self._result_fields, no_log),
+        )
         delegated = res.get("_ansible_delegated_vars")
         if isinstance(delegated, dict) and delegated.get("ansible_host"):
-            fields["delegated_to"] = delegated.get("ansible_host")
+            fields["delegated_to"] = ew.to_evidence(delegated.get("ansible_host"))
         if status == "failed":
             fields["ignored"] = bool(ignore_errors)
         if self._task_arg_fields and not no_log:
             invocation = res.get("invocation") or {}
             fields["args"] = ew.select_fields(invocation.get("module_args") or {}, self._task_arg_fields, prefixes=())
-        return ew.to_evidence(fields)
+        return fields
 
     # --- v2 events --------------------------------------------------------------------
 

@@ -8,19 +8,24 @@ allow-list filtering that decide what of a task result may become evidence.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
 import stat
+import threading
 import uuid
 
 from ansible_collections.healthit.patching.plugins.module_utils import _evidence as ev
 
-FSYNC_POLICIES = ("record", "batch", "none")
+FSYNC_POLICIES = ("record", "strict", "batch", "none")
 BATCH_SIZE = 100
 # Records after which a "batch" policy syncs at once: boundaries an auditor reasons about.
 _BATCH_SYNC_TYPES = frozenset((ev.RUN_START, "playbook_start", "play_start", ev.RUN_END))
+# Records that announce an action (or end the run): with "record", write() returns only once they and
+# every record before them are on disk, so nothing starts before its intent and all earlier results are durable.
+_BARRIER_TYPES = frozenset((ev.RUN_START, "playbook_start", "play_start", "task_start", ev.RUN_END))
 
 REDACTED = "[redacted]"
 NO_LOG_MARKER = "[no_log: result withheld from evidence]"
@@ -66,10 +71,13 @@ _TEXT_SECRET = re.compile(
     r"(?i)\b([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|credential|"
     r"private[_-]?key|cookie|session[_-]?id|auth)[\w.-]*)(\s*[=:]\s*)((?:bearer\s+|basic\s+)?(?:\"[^\"]*\"|'[^']*'|[^\s,;&]+))")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# Every pattern below needs one of these fragments; text without any is returned untouched.
+_TEXT_TRIGGER = re.compile(r"(?i)pass|secret|token|key|credential|cookie|session|auth|bearer|basic|://")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
 
 
-def is_secret_key(name) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(name: str) -> bool:
     text = _CAMEL.sub(r"\1_\2", str(name)).lower()
     words = [w for w in _SPLIT.split(text) if w]
     if any(w in _SECRET_WORDS for w in words):
@@ -78,8 +86,15 @@ def is_secret_key(name) -> bool:
     return any(fragment in compact for fragment in _SECRET_FRAGMENTS)
 
 
+def is_secret_key(name) -> bool:
+    """Whether a mapping key names a secret (key names repeat a lot: cached)."""
+    return _is_secret_name(str(name))
+
+
 def scrub_text(text: str) -> str:
     """Redact key=value secrets, bearer tokens and URL credentials inside free text."""
+    if not _TEXT_TRIGGER.search(text):  # the common case: one cheap scan, nothing to redact
+        return text
     text = _TEXT_SECRET.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + " " + REDACTED, text)
     return _URL_CREDENTIALS.sub(lambda m: m.group(1) + REDACTED + "@", text)
@@ -153,12 +168,83 @@ class EvidenceWriterError(Exception):
     """The evidence file cannot be created or appended to; the message names the path."""
 
 
+class _Committer:
+    """Group commit: a thread fsyncs whatever has been written, as fast as the disk allows.
+
+    Every record written is covered by an fsync that starts after its write; the writer does not
+    wait for it except at barriers. One fsync then covers all records written during the previous
+    one, so a slow or busy disk delays durability by one fsync, not the run by one fsync per record.
+    """
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        self._cond = threading.Condition()
+        self._written = 0
+        self._synced = 0
+        self._error: OSError | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="hipaa_audit-fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._written == self._synced and not self._stopping:
+                    self._cond.wait()
+                if self._written == self._synced:
+                    return
+                target = self._written
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                with self._cond:
+                    self._error = exc
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._synced = target
+                self._cond.notify_all()
+
+    def written(self) -> None:
+        with self._cond:
+            if self._error is not None:
+                raise self._error
+            self._written += 1
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        """Return once every record written so far is on disk."""
+        with self._cond:
+            while self._synced < self._written and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+
+    def stop(self) -> None:
+        try:
+            self.wait()
+        finally:
+            with self._cond:
+                self._stopping = True
+                self._cond.notify_all()
+            self._thread.join()
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return self._written - self._synced
+
+
 class EvidenceWriter:
     """One append-only, hash-chained evidence file per run.
 
     Each record is one canonical JSON line written with a single os.write() on an
-    O_APPEND descriptor (so a killed process loses at most the line being written) and,
-    with the default ``record`` fsync policy, fsync'ed before write() returns.
+    O_APPEND descriptor (so a killed process loses at most the line being written).
+    fsync policies: ``record`` (default) fsyncs every record through a group-commit thread and
+    makes write() of an action-announcing record (run/playbook/play/task start, run end) return only
+    once it and everything before it is on disk; ``strict`` fsyncs every record before write()
+    returns; ``batch`` fsyncs at run/playbook/play boundaries and every ``batch_size`` records;
+    ``none`` leaves it to the operating system.
     """
 
     def __init__(self, directory: str, hmac_key: bytes | None = None, fsync: str = "record",
@@ -179,6 +265,7 @@ class EvidenceWriter:
         self._fd: int | None = None
         self._unsynced = 0
         self._broken: str | None = None
+        self._committer: _Committer | None = None
 
     def _ensure_directory(self) -> None:
         try:
@@ -213,6 +300,8 @@ class EvidenceWriter:
             self._sync_directory()
         self._fd = fd
         self.path = path
+        if self.fsync == "record":
+            self._committer = _Committer(fd)
         return path
 
     def _sync_directory(self) -> None:
@@ -239,7 +328,11 @@ class EvidenceWriter:
             while written < len(line):  # short writes are rare but legal
                 written += os.write(self._fd, line[written:])
             self._unsynced += 1
-            if self.fsync == "record" or (self.fsync == "batch" and (
+            if self._committer is not None:
+                self._committer.written()
+                if record_type in _BARRIER_TYPES:
+                    self._committer.wait()
+            elif self.fsync == "strict" or (self.fsync == "batch" and (
                     self._unsynced >= self.batch_size or record_type in _BATCH_SYNC_TYPES)):
                 self.sync()
         except OSError as exc:
@@ -251,13 +344,19 @@ class EvidenceWriter:
         return record
 
     def sync(self) -> None:
-        if self._fd is not None and self._unsynced:
+        """Return once every record written so far is on disk."""
+        if self._committer is not None:
+            self._committer.wait()
+        elif self._fd is not None and self._unsynced:
             os.fsync(self._fd)
-            self._unsynced = 0
+        self._unsynced = 0
 
     def close(self) -> None:
         if self._fd is not None:
             try:
+                if self._committer is not None:
+                    self._committer.stop()
+                    self._committer = None
                 if self.fsync != "none":
                     os.fsync(self._fd)
             finally:

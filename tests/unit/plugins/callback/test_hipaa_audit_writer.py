@@ -121,7 +121,7 @@ def test_world_writable_directory_is_warned_about(tmp_path):
     assert writer.warnings and '0777' in writer.warnings[0]
 
 
-@pytest.mark.parametrize('policy,expected', [('record', 5), ('batch', 3), ('none', 0)])
+@pytest.mark.parametrize('policy,expected', [('strict', 5), ('batch', 3), ('none', 0)])
 def test_fsync_policy(tmp_path, monkeypatch, policy, expected):
     calls = []
     real = os.fsync
@@ -136,6 +136,50 @@ def test_fsync_policy(tmp_path, monkeypatch, policy, expected):
     writer.write(ev.RUN_END, {})         # batch: boundary
     assert len(calls) == expected
     writer.close()
+
+
+def test_record_policy_commits_every_record_and_waits_at_barriers(tmp_path, monkeypatch):
+    synced_sizes = []
+    real = os.fsync
+
+    def slow_fsync(fd):
+        time.sleep(0.2)  # a busy disk
+        real(fd)
+        synced_sizes.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, 'fsync', slow_fsync)
+    writer = ew.EvidenceWriter(str(tmp_path), fsync='record')
+    writer.open()
+    writer.write(ev.RUN_START, {})
+    writer.write('task_start', {})
+    # a barrier record returns only once it and everything before it is on disk
+    assert synced_sizes and synced_sizes[-1] == os.path.getsize(writer.path)
+    for n in range(50):
+        writer.write('host_result', {'host': 'h%d' % n})
+    fsyncs_before = len(synced_sizes)
+    writer.write('task_start', {})
+    assert synced_sizes[-1] == os.path.getsize(writer.path)
+    # the 50 results were committed in a few group fsyncs, not one each
+    assert len(synced_sizes) - fsyncs_before <= 10
+    writer.write(ev.RUN_END, {})
+    writer.close()
+    assert synced_sizes[-1] == os.path.getsize(writer.path)
+    assert ev.verify_file(writer.path)['status'] == 'verified'
+
+
+def test_record_policy_fsync_failure_stops_the_chain(tmp_path, monkeypatch):
+    def failing_fsync(fd):
+        raise OSError(5, 'Input/output error')
+
+    writer = ew.EvidenceWriter(str(tmp_path), fsync='record')
+    writer.open()
+    monkeypatch.setattr(os, 'fsync', failing_fsync)
+    writer.write('host_result', {})
+    with pytest.raises(ew.EvidenceWriterError) as err:
+        writer.write('task_start', {})
+    assert 'Input/output error' in str(err.value) and writer.path in str(err.value)
+    with pytest.raises(ew.EvidenceWriterError):
+        writer.write('host_result', {})
 
 
 def test_bad_fsync_policy_is_rejected(tmp_path):
@@ -158,7 +202,7 @@ while True:
 '''
 
 
-@pytest.mark.parametrize('policy', ['record', 'none'])
+@pytest.mark.parametrize('policy', ['record', 'strict', 'none'])
 def test_kill_9_leaves_every_complete_line_verifiable(tmp_path, policy):
     proc = subprocess.Popen([sys.executable, '-c', WRITER_LOOP, COLLECTIONS, str(tmp_path), policy],
                             stdout=subprocess.PIPE)
