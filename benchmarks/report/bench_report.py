@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the compliance report for 10,000 hosts and a year of evidence.
 
 The evidence is synthetic but written with the collection's real evidence writer (hash chain,
@@ -22,7 +21,6 @@ import random
 import shutil
 import sys
 import time
-import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
@@ -202,7 +200,7 @@ def anchor_json_load(files):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=10000)
     parser.add_argument('--months', type=int, default=12)
     parser.add_argument('--tasks', type=int, default=8, help='per-host task results per run besides the verdict')
@@ -260,9 +258,8 @@ def main():
     e = report['coverage']['estate']
     print('evidence: %d files, %d records, %.0f MB; hosts in scope %d, excepted %d; history rows %d'
           % (len(files), records, size / 1e6, e['in_scope'], e['excepted'], len(history)))
-    print('report 2026-11: coverage %s%%, %d compliant; trend %s'
-          % (e['coverage_pct'], e['compliant'], ' '.join('%s=%s' % (t['group'], t['coverage_pct'])
-                                                        for t in report['trend'])))
+    trend = ' '.join('%s=%s' % (t['group'], t['coverage_pct']) for t in report['trend'])
+    print('report 2026-11: coverage %s%%, %d compliant; trend %s' % (e['coverage_pct'], e['compliant'], trend))
     print('html %.1f MB, json %.1f MB' % (os.path.getsize(written['html']) / 1e6, os.path.getsize(written['json']) / 1e6))
     print('anchor json.loads of every line : %7.1f s' % t_json)
     print('anchor verify_file of every file: %7.1f s' % t_verify)

@@ -22,25 +22,6 @@ from ansible_collections.healthit.patching.plugins.module_utils._kev import KevE
 from ansible_collections.healthit.patching.plugins.plugin_utils import _compliance_inputs as inputs
 from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import SourceError
 
-ARGUMENT_SPEC = dict(
-    report_period=dict(type='str'),
-    report_from=dict(type='str'),
-    report_to=dict(type='str'),
-    evidence_dir=dict(type='path'),
-    hmac_key_file=dict(type='path', no_log=False),
-    state_dir=dict(type='path'),
-    exception_register=dict(type='path'),
-    output_dir=dict(type='path', required=True),
-    template=dict(type='path'),
-    formats=dict(type='list', elements='str', default=['html', 'csv', 'json'],
-                 choices=['html', 'csv', 'json']),
-    trend_months=dict(type='int', default=12),
-    review_days=dict(type='int'),
-    now=dict(type='str'),
-    hosts=dict(type='list', elements='dict'),
-    excepted_hosts=dict(type='list', elements='dict'),
-)
-
 _DEFAULT_TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                  'roles', 'compliance_report', 'templates', 'compliance_report.html.j2')
 
@@ -53,7 +34,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _valid, args = self.validate_argument_spec(argument_spec=cr.ARGUMENT_SPEC)
         try:
             return dict(result, **self._report(args, task_vars))
         except (cr.ComplianceError, ev.EvidenceError, inputs.InputError, KevError) as exc:

@@ -40,6 +40,26 @@ from ansible_collections.healthit.patching.plugins.module_utils import _evidence
 
 REPORT_SCHEMA_VERSION = 1
 
+# Options of healthit.patching.compliance_report (documented in plugins/modules/compliance_report.py;
+# validated by its action plugin on the controller).
+ARGUMENT_SPEC = dict(
+    report_period=dict(type='str'),
+    report_from=dict(type='str'),
+    report_to=dict(type='str'),
+    evidence_dir=dict(type='path'),
+    hmac_key_file=dict(type='path', no_log=False),
+    state_dir=dict(type='path'),
+    exception_register=dict(type='path'),
+    output_dir=dict(type='path', required=True),
+    template=dict(type='path'),
+    formats=dict(type='list', elements='str', default=['html', 'csv', 'json'], choices=['html', 'csv', 'json']),
+    trend_months=dict(type='int', default=12),
+    review_days=dict(type='int'),
+    now=dict(type='str'),
+    hosts=dict(type='list', elements='dict'),
+    excepted_hosts=dict(type='list', elements='dict'),
+)
+
 COVERED_STATUSES = ('patched', 'current')
 # Order in which a host's state is explained in the report, worst first.
 HOST_STATES = ('failed', 'rolled_back', 'unreachable', 'skipped', 'outdated', 'incomplete_run',
@@ -1142,9 +1162,9 @@ def svg_state_bar(states, figure, width=640, height=36):
 
 
 def svg_hbars(rows, figure, value_key='coverage_pct', label_key='group', unit='%', maximum=100.0,
-              width=640, bar=18, gap=6, label_width=180, colour='#1b7f3b', title='Coverage'):
+              width=640, bar_height=18, gap=6, label_width=180, colour='#1b7f3b', title='Coverage'):
     """Horizontal bars, one per row; rows whose value is None are drawn as 'n/a'."""
-    height = max(1, len(rows)) * (bar + gap) + gap
+    height = max(1, len(rows)) * (bar_height + gap) + gap
     if maximum is None:
         maximum = max([r.get(value_key) or 0 for r in rows] + [1])
     span = width - label_width - 70
@@ -1152,19 +1172,19 @@ def svg_hbars(rows, figure, value_key='coverage_pct', label_key='group', unit='%
              'viewBox="0 0 %d %d" width="%d" height="%d"><title>%s</title>'
              % (_esc(figure), width, height, width, height, _esc(title))]
     for i, r in enumerate(rows):
-        y = gap + i * (bar + gap)
+        y = gap + i * (bar_height + gap)
         value = r.get(value_key)
         label = r.get(label_key)
         parts.append('<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>'
-                     % (label_width - 8, y + bar - 5, _esc(label)))
-        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="#eef0f3"/>' % (label_width, y, span, bar))
+                     % (label_width - 8, y + bar_height - 5, _esc(label)))
+        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="#eef0f3"/>' % (label_width, y, span, bar_height))
         if value is None:
-            parts.append('<text x="%d" y="%d" font-size="12">n/a</text>' % (label_width + 6, y + bar - 5))
+            parts.append('<text x="%d" y="%d" font-size="12">n/a</text>' % (label_width + 6, y + bar_height - 5))
             continue
         w = span * min(float(value), maximum) / maximum if maximum else 0
-        parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (label_width, y, w, bar, colour))
+        parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (label_width, y, w, bar_height, colour))
         parts.append('<text x="%d" y="%d" font-size="12">%s%s</text>'
-                     % (label_width + span + 6, y + bar - 5, _esc(_fmt_num(value)), _esc(unit)))
+                     % (label_width + span + 6, y + bar_height - 5, _esc(_fmt_num(value)), _esc(unit)))
     parts.append('</svg>')
     return ''.join(parts)
 

@@ -32,7 +32,7 @@ description:
   - This module runs on the controller through its action plugin; use it on C(localhost).
 version_added: 0.1.0
 author:
-  - healthit.patching contributors
+  - healthit.patching contributors (@healthit)
 options:
   report_period:
     description:
@@ -108,7 +108,9 @@ attributes:
     description: Computes the figures and returns them, writes no file.
   diff_mode:
     support: none
+    description: Writes report files; there is nothing to diff.
   platform:
+    support: full
     platforms: posix
     description: Runs on the controller, where the evidence and state are kept.
 seealso:
@@ -187,12 +189,13 @@ msg:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.healthit.patching.plugins.module_utils._compliance import ARGUMENT_SPEC
 
 
 def main():
     # The work happens on the controller in the action plugin of the same name; reaching this code
     # means the module was shipped to a host without its action plugin.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True, bypass_checks=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.fail_json(msg='healthit.patching.compliance_report runs on the controller through its action plugin')
 
 

@@ -1,9 +1,11 @@
 """The compliance report rendered from the lab's real evidence and checked in headless Chromium.
 
-With the lead's wave and emergency playbooks present, the lab demo's steps run first (test wave,
-production wave, an emergency run); without them, a small real playbook runs against lab hosts with
-the audit callback to make the evidence (one run with a real failure, one run named as an emergency
-response, one run whose file is then tampered with). Either way the report is then written by
+A small real playbook runs first against lab hosts with the audit callback (one run with a real
+failure, one run named as an emergency response with history written by the emergency lane's own
+store, one run whose evidence file is then tampered with). When the lead's wave and emergency
+playbooks are present, the lab demo's steps follow (test wave, production wave, an emergency run for
+a KEV entry the lab tracker maps to labpkg-web), from Linux hosts reset to their base packages, and
+the hosts are reset again afterwards. The report is then written by
 `ansible-playbook healthit.patching.compliance_report`, and Chromium (DevTools protocol over
 --remote-debugging-pipe, no extra Python package) must load it with no console error and no network
 request, show the figures of the JSON report in its DOM, and leave a screenshot and a PDF print in
@@ -18,17 +20,24 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import ROOT, ansible_playbook, lab_env  # pylint: disable=import-error
+from conftest import ROOT, ansible_playbook, lab_env, run  # pylint: disable=import-error
 
 OUTPUT = os.path.join(ROOT, 'tests', 'output')
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 WAVE = os.path.join(ROOT, 'playbooks', 'monthly_wave.yml')
 EMERGENCY = os.path.join(ROOT, 'playbooks', 'emergency_kev.yml')
 PROBE_HOSTS = 'lnx-test-01,lnx-test-02,lnx-prod-01,lnx-prod-02,kvm-01'
+TRACKER = os.path.join(ROOT, 'tests', 'data', 'advisories', 'lab-debian-tracker.json')
+DEMO_CVE = 'CVE-2021-44228'     # mapped by the lab tracker to labpkg-web, fixed in 1.1
+PROBE_CVE = 'CVE-2024-1086'     # the probe's own history entries, apart from the demo's
+DEMO_HOSTS = 'lnx-*:kvm-01'
+LINUX_HOSTS = ['lnx-test-01', 'lnx-test-02', 'lnx-prod-01', 'lnx-prod-02', 'lnx-prod-03', 'lnx-exc-01',
+               'lnx-expired-01', 'kvm-01']
 
 # A read-only probe that reports each host's lab package the way the platform roles report a patch:
 # a patch_result printed with debug, so the audit callback keeps it. lnx-prod-02 fails a real check.
@@ -221,14 +230,24 @@ def inspect_in_chromium(html_path, profile, shot, pdf):
 # ------------------------------------------------------------------------------------------------
 # Evidence from the lab
 
-def _make_evidence_with_demo_steps(env):
-    """The lab demo's steps: test wave, production wave, then an emergency run (the lead's playbooks)."""
-    ansible_playbook('healthit.patching.monthly_wave', '-e', 'patch_wave=test', '-e', 'patch_change_ticket=CHG-LAB-TEST',
+def _make_evidence_with_demo_steps(env, work):
+    """The lab demo's steps (lab/demo.sh): test wave, production wave, then an emergency run for a KEV
+    entry the lab's tracker data maps to labpkg-web, which finds lnx-prod-03 (refused by its window in
+    production) still exposed."""
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'data', 'kev'))
+    from lab_catalog import lab_catalog  # test data generator of the emergency lane
+
+    catalog = os.path.join(work, 'kev.json')
+    with open(catalog, 'w', encoding='utf-8') as handle:
+        json.dump(lab_catalog([DEMO_CVE], due_days=2), handle)
+    common = ['-e', 'patch_batch_size=10', '-e', 'patch_hosts=' + DEMO_HOSTS]
+    ansible_playbook(WAVE, '-e', 'patch_wave=test', '-e', 'patch_change_ticket=CHG0042001', *common,
                      env=env, check=False, timeout=3600)
-    ansible_playbook('healthit.patching.monthly_wave', '-e', 'patch_wave=production', '-e',
-                     'patch_change_ticket=CHG-LAB-PROD', env=env, check=False, timeout=3600)
-    ansible_playbook('healthit.patching.emergency_kev', '-e', 'patch_change_ticket=ECHG-LAB-1', env=env,
-                     check=False, timeout=3600)
+    ansible_playbook(WAVE, '-e', 'patch_wave=production', '-e', 'patch_change_ticket=CHG0042002', *common,
+                     env=env, check=False, timeout=3600)
+    ansible_playbook(EMERGENCY, '-e', 'kev_ids=' + DEMO_CVE, '-e', 'patch_change_ticket=ECHG0042001',
+                     '-e', 'emergency_kev_catalog_src=' + catalog, '-e', 'emergency_kev_debian_tracker=' + TRACKER,
+                     *common, env=env, check=False, timeout=3600)
 
 
 def _make_evidence_with_probe(env, work):
@@ -246,7 +265,7 @@ def _make_evidence_with_probe(env, work):
     identified = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
     emergency = os.path.join(work, 'emergency_probe.yml')
     shutil.copy(probe, emergency)
-    ansible_playbook(emergency, '-e', 'probe_hosts=lnx-prod-01', '-e', 'kev_ids=CVE-2021-44228',
+    ansible_playbook(emergency, '-e', 'probe_hosts=lnx-prod-01', '-e', 'kev_ids=' + PROBE_CVE,
                      '-e', 'patch_change_ticket=ECHG-LAB-PROBE', env=env)
     verified = datetime.datetime.now(datetime.timezone.utc)
     # The emergency lane's history, written by its own store: one exposure closed by that run,
@@ -255,11 +274,11 @@ def _make_evidence_with_probe(env, work):
 
     def at(moment):
         return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
-    store.append({'at': at(identified), 'cve': 'CVE-2021-44228', 'host': 'lnx-prod-01', 'event': 'identified',
+    store.append({'at': at(identified), 'cve': PROBE_CVE, 'host': 'lnx-prod-01', 'event': 'identified',
                   'deadline': at(identified + datetime.timedelta(hours=24)), 'deadline_source': 'policy'})
-    store.append({'at': at(verified), 'cve': 'CVE-2021-44228', 'host': 'lnx-prod-01', 'event': 'verified', 'sla': 'met',
+    store.append({'at': at(verified), 'cve': PROBE_CVE, 'host': 'lnx-prod-01', 'event': 'verified', 'sla': 'met',
                   'deadline': at(identified + datetime.timedelta(hours=24))})
-    store.append({'at': at(identified - datetime.timedelta(hours=30)), 'cve': 'CVE-2021-44228', 'host': 'lnx-test-02',
+    store.append({'at': at(identified - datetime.timedelta(hours=30)), 'cve': PROBE_CVE, 'host': 'lnx-test-02',
                   'event': 'identified', 'deadline': at(identified - datetime.timedelta(hours=6)),
                   'deadline_source': 'policy'})
     emergency_files = set(glob.glob(os.path.join(evidence, '*.jsonl'))) - before
@@ -285,11 +304,16 @@ def test_compliance_report_in_chromium(lab, tmp_path):
     os.makedirs(env['HEALTHIT_AUDIT_DIR'], mode=0o700)
     os.makedirs(env['HEALTHIT_PATCH_STATE_DIR'])
     demo = os.path.exists(WAVE) and os.path.exists(EMERGENCY)
-    tampered = None
     if demo:
-        _make_evidence_with_demo_steps(env)
-    else:
+        # Start from the out-of-date estate the demo starts from, and leave it that way for others.
+        run(['bash', os.path.join(ROOT, 'lab', 'linux', 'reset.sh')] + LINUX_HOSTS, timeout=900)
+    try:
         tampered = _make_evidence_with_probe(env, str(tmp_path))
+        if demo:
+            _make_evidence_with_demo_steps(env, str(tmp_path))
+    finally:
+        if demo:
+            run(['bash', os.path.join(ROOT, 'lab', 'linux', 'reset.sh')] + LINUX_HOSTS, timeout=900)
 
     period = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m')
     proc = ansible_playbook('healthit.patching.compliance_report', '-e', 'report_period=' + period, env=env)
@@ -304,27 +328,45 @@ def test_compliance_report_in_chromium(lab, tmp_path):
     # The figures against the lab: scope from the inventory plugin, the active exception apart.
     est = report['coverage']['estate']
     hosts = dict((h['host'], h) for h in report['hosts'])
-    assert [e['host'] for e in report['excepted_hosts']] == ['lnx-exc-01']
+    assert [(e['host'], e['site'], e['platform']) for e in report['excepted_hosts']] == [
+        ('lnx-exc-01', 'main-campus', 'linux')]
     assert 'lnx-exc-01' not in hosts and hosts['lnx-expired-01']['exception_expired']
     assert est['in_scope'] == len(hosts) == 10 and est['excepted'] == 1
     exc = dict((e['id'], e) for e in report['exceptions']['entries'])
     assert exc['EXC-2025-003']['status'] == 'expired' and exc['EXC-2026-014']['status'] == 'active'
+    # The tampered file is listed with its reason and its data is in no figure.
+    rejected = [f for f in report['evidence']['files'] if not f['used']]
+    assert [f['file'] for f in rejected] == [tampered]
+    assert 'hash does not match' in rejected[0]['reason']
+    assert rejected[0]['run_ids'] == [] and all(f['status'] == 'verified' for f in report['evidence']['files']
+                                                 if f['used'])
+    probe_cve = dict((c['cve'], c) for c in report['emergency']['cves'])[PROBE_CVE]
+    assert probe_cve['met'] == 1 and probe_cve['open'] == 1 and len(probe_cve['run_ids']) == 1
+    assert ('lnx-test-02', PROBE_CVE, True) in [(i['host'], i['cve'], i['overdue']) for i in report['kev']['open']]
     if not demo:
         assert hosts['lnx-prod-02']['state'] == 'failed'
         assert hosts['lnx-prod-02']['reason'] == 'health marker missing after the run'
         assert all(hosts[h]['state'] == 'compliant' for h in ('lnx-test-02', 'lnx-prod-01', 'kvm-01'))
-        # lnx-test-01's only report in the period after the first run is the tampered one: the first decides.
+        # lnx-test-01's later report is in the tampered file: only the first run counts.
         assert hosts['lnx-test-01']['state'] == 'compliant' and len(hosts['lnx-test-01']['runs']) == 1
         assert hosts['sw-core-01']['state'] == 'never_reported'
         assert est['compliant'] == 4 and est['coverage_pct'] == 40.0
-        rejected = [f for f in report['evidence']['files'] if not f['used']]
-        assert [f['file'] for f in rejected] == [tampered]
-        assert 'hash does not match' in rejected[0]['reason']
-        cve = report['emergency']['cves'][0]
-        assert cve['cve'] == 'CVE-2021-44228' and cve['met'] == 1 and cve['open'] == 1 and len(cve['run_ids']) == 1
-        assert [i['host'] for i in report['kev']['open']] == ['lnx-test-02'] and report['kev']['open'][0]['overdue']
     else:
-        assert report['runs'], 'the demo steps left no run in the period'
+        (baseline,) = [b for b in report['baselines'] if b['production']]
+        waves = [r for r in report['runs'] if r['kind'] == 'wave' and r['wave'] in ('test', 'production')]
+        assert [r['wave'] for r in waves][-2:] == ['test', 'production']
+        assert [r['change_ticket'] for r in waves][-2:] == ['CHG0042001', 'CHG0042002']
+        for host in ('lnx-test-01', 'lnx-test-02', 'lnx-prod-01', 'lnx-prod-02', 'lnx-expired-01'):
+            assert hosts[host]['state'] == 'compliant', hosts[host]
+            assert hosts[host]['baseline_id'] == baseline['id']
+        # Refused by its window in production; the emergency run that then fixed its KEV exposure
+        # installs one fix, not the baseline, so coverage still shows the refusal.
+        assert hosts['lnx-prod-03']['state'] == 'skipped' and 'window' in hosts['lnx-prod-03']['reason']
+        demo_cve = dict((c['cve'], c) for c in report['emergency']['cves'])[DEMO_CVE]
+        fixed = dict((i['host'], i) for i in demo_cve['exposures'])['lnx-prod-03']
+        assert fixed['verified'] and fixed['sla'] == 'met' and len(fixed['run_ids']) == 1
+        emergency_runs = [r['run_id'] for r in report['runs'] if r['kind'] == 'emergency' and DEMO_CVE in r['kev_ids']]
+        assert fixed['run_ids'] == emergency_runs
 
     dom, problems, requests = inspect_in_chromium(html, str(tmp_path / 'chromium-profile'),
                                                   os.path.join(OUTPUT, 'compliance_report.png'),
@@ -344,8 +386,9 @@ def test_compliance_report_in_chromium(lab, tmp_path):
         h['host'] for h in report['hosts'] if h['state'] != 'compliant')
     assert [r[0] for r in dom['excepted_rows']] == ['lnx-exc-01']
     assert len(dom['trend_rows']) == 12
-    if not demo:
-        assert dom['emergency_rows'][0][0] == 'CVE-2021-44228'
+    assert PROBE_CVE in [r[0] for r in dom['emergency_rows']]
+    if demo:
+        assert DEMO_CVE in [r[0] for r in dom['emergency_rows']]
     assert os.path.getsize(os.path.join(OUTPUT, 'compliance_report.png')) > 10000
     with open(os.path.join(OUTPUT, 'compliance_report.pdf'), 'rb') as handle:
         assert handle.read(5) == b'%PDF-'
