@@ -3,7 +3,7 @@ the exposed hosts get exactly the fixed version, with the clock and the outcome 
 
 Lab data: the catalog is a re-dated copy of the real snapshot (tests/data/kev/lab_catalog.py) so the SLA clock
 runs; tests/data/advisories/lab-debian-tracker.json maps CVE-2021-44228 to labpkg-web fixed in 1.1.
-Hosts (reset before and after): lnx-test-01 (business, on 1.0: exposed), lnx-test-02 (low, upgraded to 1.1 first:
+Hosts (reset before and after): lnx-expired-01 (business, its exception expired so it is in scope, on 1.0: exposed), lnx-test-02 (low, upgraded to 1.1 first:
 not exposed), lnx-prod-03 (business, window lab-closed: exposed, patched outside its window with the emergency
 ticket). lnx-exc-01 is under exception EXC-2026-014: reported as a risk, never touched.
 """
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.lab
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "emergency_kev.yml")
 TRACKER = os.path.join(ROOT, "tests", "data", "advisories", "lab-debian-tracker.json")
-HOSTS = ["lnx-test-01", "lnx-test-02", "lnx-prod-03"]
+HOSTS = ["lnx-expired-01", "lnx-test-02", "lnx-prod-03"]
 PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
 CVE = "CVE-2021-44228"
 TICKET = "ECHG0042"
@@ -120,7 +120,7 @@ def scenario(lab, tmp_path_factory):
 
 def test_the_lab_starts_as_the_scenario_needs(scenario):
     before = scenario["before"]
-    assert before["lnx-test-01"] == {"labpkg-web": "1.0", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
+    assert before["lnx-expired-01"] == {"labpkg-web": "1.0", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
     assert before["lnx-prod-03"] == {"labpkg-web": "1.0", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
     assert before["lnx-test-02"] == {"labpkg-web": "1.1", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}
 
@@ -136,7 +136,7 @@ def test_new_since_the_last_run_is_the_added_entry(scenario):
 
 
 def test_exposed_hosts_get_exactly_the_fixed_version_and_nothing_else(scenario):
-    for host in ("lnx-test-01", "lnx-prod-03"):
+    for host in ("lnx-expired-01", "lnx-prod-03"):
         # labpkg-kernel 1.1 is a security update in the same repository: not part of this emergency.
         assert scenario["after"][host] == {"labpkg-web": "1.1", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}, host
 
@@ -146,9 +146,11 @@ def test_a_host_already_fixed_is_not_exposed_and_untouched(scenario):
     assert scenario["boot_after"]["lnx-test-02"] == scenario["boot_before"]["lnx-test-02"]
     plan = last_result_var(scenario["evidence"], "patch_emergency_plan")
     assert plan["not_exposed"] == ["lnx-test-02"]
-    assert sorted(plan["patch"]) == ["lnx-prod-03", "lnx-test-01"]
-    assert plan["hosts"]["lnx-test-01"]["packages"] == {"labpkg-web": "1.1"}
-    assert not [r for r in scenario["evidence"] if r.get("host") == "lnx-test-02" and "linux_patch" in (r.get("task") or "")]
+    assert sorted(plan["patch"]) == ["lnx-expired-01", "lnx-prod-03"]
+    assert plan["hosts"]["lnx-expired-01"]["packages"] == {"labpkg-web": "1.1"}
+    touched = [r for r in scenario["evidence"] if r.get("host") == "lnx-test-02" and r.get("action") in
+               ("healthit.patching.linux_update_plan", "ansible.builtin.apt", "ansible.builtin.reboot")]
+    assert touched == []
 
 
 def test_the_excepted_host_is_a_risk_needing_sign_off_not_patched(scenario):
@@ -177,7 +179,7 @@ def test_the_closed_window_host_is_patched_under_the_emergency_ticket(scenario):
 def test_the_clock_and_the_outcome_are_in_the_evidence(scenario):
     summary = last_result_var(scenario["evidence"], "patch_emergency_summary")
     rows = {r["host"]: r for r in summary["rows"]}
-    assert sorted(rows) == ["lnx-prod-03", "lnx-test-01"]
+    assert sorted(rows) == ["lnx-expired-01", "lnx-prod-03"]
     due_date = [e for e in scenario["catalog"]["vulnerabilities"] if e["cveID"] == CVE][0]["dueDate"]
     due = datetime.datetime.strptime(due_date + "T23:59:59Z", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     for host, row in rows.items():
@@ -200,7 +202,7 @@ def test_the_history_holds_identified_patched_verified(scenario):
     events = {}
     for ev in scenario["history"]:
         events.setdefault(ev["host"], []).append(ev)
-    assert sorted(events) == ["lnx-prod-03", "lnx-test-01"]
+    assert sorted(events) == ["lnx-expired-01", "lnx-prod-03"]
     for host, evs in events.items():
         assert [e["event"] for e in evs] == ["identified", "patched", "verified"], host
         assert evs[0]["deadline_source"] == "policy" and evs[0]["criticality"] == "business"
@@ -225,7 +227,7 @@ def test_a_second_new_run_finds_nothing_new(scenario):
 def test_the_gate_refuses_before_touching_any_host(lab, tmp_path, extra, ticket, kev_ids, message):
     tmp = str(tmp_path)
     write_catalogs(tmp)
-    proc = emergency(tmp, *extra, ticket=ticket, kev_ids=kev_ids, hosts="lnx-test-01", check=False)
+    proc = emergency(tmp, *extra, ticket=ticket, kev_ids=kev_ids, hosts="lnx-expired-01", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout
     assert "Installed packages, KBs or running firmware" not in proc.stdout
