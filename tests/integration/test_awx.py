@@ -77,7 +77,7 @@ def job(lab, tmp_path_factory):
         versions = run(["podman", "exec", HOST, "dpkg-query", "-W", "-f", "${Package}=${Version}\\n",
                         "labpkg-web", "labpkg-kernel"], check=True).stdout.split()
         yield {"proc": proc, "artifacts": artifacts, "events": events, "evidence": records, "versions": versions,
-               "state": state}
+               "state": state, "evidence_dir": evidence}
     finally:
         _reset()
 
@@ -130,16 +130,15 @@ def test_evidence_keeps_only_allow_listed_extra_vars(job):
 
 
 def test_evidence_verifies(job):
-    env = lab_env()
     proc = run([os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", "healthit.patching.audit_verify",
-                "-a", "path=%s fail_on_incomplete=true" % os.path.dirname(glob.glob(
-                    str(job["artifacts"].parent.parent.parent / "evidence" / "*.jsonl"))[0])],
-               env=dict(env, ANSIBLE_CALLBACKS_ENABLED=""), check=False)
+                "-a", "path=%s fail_on_incomplete=true" % job["evidence_dir"]],
+               env=lab_env(HEALTHIT_AUDIT_DIR=str(job["evidence_dir"].parent / "verify-evidence")), check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert '"verified"' in proc.stdout
+    assert '"verified": true' in proc.stdout and '"tampered": 0' in proc.stdout
 
 
 def test_test_wave_recorded_a_baseline_on_the_persistent_state_dir(job):
     with open(str(job["state"] / "baselines" / "latest.json")) as handle:
         baseline = json.load(handle)
-    assert baseline["hosts"] == [HOST] and baseline["change_ticket"] == "CHG0042"
+    assert set(baseline["hosts"]) == {HOST} and baseline["change_ticket"] == "CHG0042"
+    assert baseline["status"] == "passed"
