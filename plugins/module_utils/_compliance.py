@@ -1215,7 +1215,10 @@ def svg_trend(points, figure, width=640, height=220):
         value = p.get('coverage_pct')
         parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>'
                      % (x, height - bottom + 14, _esc(p.get('group'))))
-        if value is None:
+        if value is None or not p.get('runs_in_month'):
+            # No evidence at all that month (before the programme recorded runs): a gap, not a 0 %.
+            parts.append('<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#8a8f98">no runs</text>'
+                         % (x, top + plot_h - 4))
             continue
         y = top + plot_h * (1 - value / 100.0)
         parts.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cfe8d6"/>'
