@@ -12,7 +12,9 @@ hosts=$(lab_hosts)
 for name in $hosts; do
   if podman container exists "$name"; then
     is_lab_host "$name" || { echo "linux: a container named $name exists and is not a lab host; not touching it" >&2; exit 1; }
-    [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null 8>&-
+    # a host rebooting right now is briefly not running; a failed start shows up in wait_booted
+    [ "$(podman inspect --format '{{.State.Running}}' "$name")" = true ] ||
+      podman start "$name" >/dev/null 8>&- || echo "linux: podman start $name failed; waiting for it anyway" >&2
   else
     start_host "$name"
   fi

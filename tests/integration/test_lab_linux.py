@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, ansible_playbook, lab_env, run
 
 HOST = "lnx-test-01"
+INVENTORY = os.path.join(ROOT, "inventories", "lab")
 
 pytestmark = pytest.mark.lab
 
@@ -38,7 +39,7 @@ def play(tmp_path, *chunks):
           tasks:
         """) + textwrap.indent(tasks, "    "))
     env = lab_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    proc = ansible_playbook(str(playbook), "--limit", HOST, env=env, timeout=900)
+    proc = ansible_playbook(str(playbook), "-i", INVENTORY, "--limit", HOST, env=env, timeout=900)
     results = {}
     for one_play in json.loads(proc.stdout)["plays"]:
         for task in one_play["tasks"]:
