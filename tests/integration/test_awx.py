@@ -68,8 +68,8 @@ def job(lab, tmp_path_factory):
                     "--ident", IDENT],
                    env=env, check=False, timeout=1800)
         artifacts = pdd / "artifacts" / IDENT
-        events = [json.loads(p.read_text()) for p in sorted((artifacts / "job_events").glob("*.json"),
-                                                           key=lambda p: int(p.name.split("-")[0]))]
+        event_files = sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
+        events = [json.loads(p.read_text()) for p in event_files]
         records = []
         for path in sorted(glob.glob(str(evidence / "*.jsonl"))):
             with open(path) as handle:
