@@ -42,6 +42,17 @@ def boot_time(host):
                           check=True, env=lab_env()).stdout.strip()
 
 
+def container_id(host):
+    return subprocess.run(["podman", "inspect", "-f", "{{.Id}}", host], capture_output=True, text=True,
+                          check=True, env=lab_env()).stdout.strip()
+
+
+def undisturbed(scenario):
+    """Other tests share the Linux hosts; one that recreated ours mid-run leaves nothing to judge on the host."""
+    if scenario["disturbed"]:
+        pytest.skip("lab hosts %s were recreated by a concurrent test during the run" % ", ".join(scenario["disturbed"]))
+
+
 def reset_hosts(*hosts):
     run(["bash", os.path.join(ROOT, "lab", "linux", "reset.sh"), *hosts], timeout=900)
 
@@ -107,8 +118,10 @@ def scenario(lab, tmp_path_factory):
         data = {"tmp": tmp, "catalog": catalog,
                 "before": {h: versions(h) for h in HOSTS + ["lnx-exc-01"]},
                 "boot_before": {h: boot_time(h) for h in HOSTS}}
+        ids = {h: container_id(h) for h in HOSTS + ["lnx-exc-01"]}
         data["run"] = emergency(tmp, kev_ids="new")
         data["after"] = {h: versions(h) for h in HOSTS + ["lnx-exc-01"]}
+        data["disturbed"] = sorted(h for h in ids if container_id(h) != ids[h])
         data["boot_after"] = {h: boot_time(h) for h in HOSTS}
         data["evidence"] = records(tmp)
         data["history"] = history(tmp)
@@ -136,12 +149,21 @@ def test_new_since_the_last_run_is_the_added_entry(scenario):
 
 
 def test_exposed_hosts_get_exactly_the_fixed_version_and_nothing_else(scenario):
+    wave = last_result_var(scenario["evidence"], "patch_summary")
+    for host in ("lnx-expired-01", "lnx-prod-03"):
+        assert wave["hosts"][host]["status"] == "patched"
+        assert wave["hosts"][host]["before"] == {"labpkg-web": "1.0"}
+        assert wave["hosts"][host]["after"] == {"labpkg-web": "1.1"}
+        assert wave["hosts"][host]["actions"] == ["installed labpkg-web=1.1"]
+    assert sorted(wave["hosts"]) == ["lnx-expired-01", "lnx-prod-03"]
+    undisturbed(scenario)
     for host in ("lnx-expired-01", "lnx-prod-03"):
         # labpkg-kernel 1.1 is a security update in the same repository: not part of this emergency.
         assert scenario["after"][host] == {"labpkg-web": "1.1", "labpkg-kernel": "1.0", "labpkg-util": "1.0"}, host
 
 
 def test_a_host_already_fixed_is_not_exposed_and_untouched(scenario):
+    undisturbed(scenario)
     assert scenario["after"]["lnx-test-02"] == scenario["before"]["lnx-test-02"]
     assert scenario["boot_after"]["lnx-test-02"] == scenario["boot_before"]["lnx-test-02"]
     plan = last_result_var(scenario["evidence"], "patch_emergency_plan")
@@ -154,6 +176,7 @@ def test_a_host_already_fixed_is_not_exposed_and_untouched(scenario):
 
 
 def test_the_excepted_host_is_a_risk_needing_sign_off_not_patched(scenario):
+    undisturbed(scenario)
     assert scenario["after"]["lnx-exc-01"] == scenario["before"]["lnx-exc-01"]
     summary = last_result_var(scenario["evidence"], "patch_emergency_summary")
     risks = {x["host"]: x for x in summary["exceptions"]}
@@ -238,11 +261,14 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
     tmp = str(tmp_path)
     write_catalogs(tmp)
     reset_hosts("lnx-prod-03")
+    before_id = container_id("lnx-prod-03")
     try:
         blackout = json.dumps({"patch_blackouts": [{"name": "North clinic EHR go-live", "start": "2000-01-01 00:00",
                                                     "end": "2099-01-01 00:00", "sites": ["north-clinic"]}]})
         first = emergency(tmp, "-e", blackout, hosts="lnx-prod-03", check=False)
         assert first.returncode == 0, first.stdout[-3000:]
+        if container_id("lnx-prod-03") != before_id:
+            pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
         assert versions("lnx-prod-03")["labpkg-web"] == "1.0"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         row = summary["rows"][0]
@@ -254,6 +280,8 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
         second = emergency(tmp, "-e", blackout, "-e", "emergency_override_blackout=true",
                            "-e", "emergency_override_blackout_reason=%s" % reason, hosts="lnx-prod-03", check=False)
         assert second.returncode == 0, second.stdout[-3000:]
+        if container_id("lnx-prod-03") != before_id:
+            pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
         assert versions("lnx-prod-03")["labpkg-web"] == "1.1"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         assert summary["blackout_overrides"] == ["lnx-prod-03"]
