@@ -61,10 +61,10 @@ PROBE = """---
       ansible.builtin.set_fact:
         patch_result:
           platform: linux
-          status: "{{ 'current' if probe_version.rc == 0 and probe_health.stat.exists else 'failed' }}"
+          status: "{{ 'current' if (probe_version.rc | default(1)) == 0 and probe_health.stat.exists else 'failed' }}"
           reason: "{{ '' if probe_health.stat.exists else 'health marker missing after the run' }}"
-          before: {labpkg-web: "{{ probe_version.stdout }}"}
-          after: {labpkg-web: "{{ probe_version.stdout }}"}
+          before: {labpkg-web: "{{ probe_version.stdout | default('unknown') }}"}
+          after: {labpkg-web: "{{ probe_version.stdout | default('unknown') }}"}
           rebooted: false
           actions: []
 
@@ -260,7 +260,7 @@ def _make_evidence_with_probe(env, work):
     evidence = env['HEALTHIT_AUDIT_DIR']
     first = ansible_playbook(probe, '-e', 'probe_hosts=' + PROBE_HOSTS, '-e', 'patch_wave=production',
                              '-e', 'patch_change_ticket=CHG-LAB-PROBE', env=env, check=False)
-    assert first.returncode == 2, first.stdout[-3000:]   # lnx-prod-02 fails for real
+    assert first.returncode in (2, 4), first.stdout[-3000:]   # lnx-prod-02 fails for real
     before = set(glob.glob(os.path.join(evidence, '*.jsonl')))
     identified = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
     emergency = os.path.join(work, 'emergency_probe.yml')
@@ -285,13 +285,16 @@ def _make_evidence_with_probe(env, work):
     assert len(emergency_files) == 1
     # A third run, whose file is then edited: the report must show it rejected and leave its data out.
     before = set(glob.glob(os.path.join(evidence, '*.jsonl')))
-    ansible_playbook(probe, '-e', 'probe_hosts=lnx-test-01', env=env)
+    ansible_playbook(probe, '-e', 'probe_hosts=lnx-test-01', env=env, check=False)
     (tampered,) = set(glob.glob(os.path.join(evidence, '*.jsonl'))) - before
     with open(tampered, 'rb') as handle:
-        data = handle.read()
-    assert b'"status":"current"' in data
+        lines = handle.read().split(b'\n')
+    # Someone edits the first host result after the fact (any byte would do).
+    first = next(i for i, line in enumerate(lines) if b'"type":"host_result"' in line)
+    assert b'"host":"lnx-test-01"' in lines[first]
+    lines[first] = lines[first].replace(b'"host":"lnx-test-01"', b'"host":"lnx-test-02"', 1)
     with open(tampered, 'wb') as handle:
-        handle.write(data.replace(b'"status":"current"', b'"status":"patched"', 1))
+        handle.write(b'\n'.join(lines))
     return os.path.basename(tampered)
 
 
