@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Put the lab's Redfish servers back to BiosVersion 1.0.0, powered on, no failure switches.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+run="$root/.lab/run/redfish"
+"$root/lab/redfish/down.sh" >/dev/null
+rm -rf "$run/state"
+rm -f "$run"/fail-update-* "$run"/noop-update-*
+exec "$root/lab/redfish/up.sh"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Start the lab's Redfish service: sushy-tools' emulator with its fake driver on https://127.0.0.1:8008, two
+# servers srv-01 and srv-02 (BiosVersion 1.0.0, powered on). Idempotent: an answering emulator is left alone.
+# State (versions, power) persists in .lab/run/redfish/state until lab/redfish/reset.sh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+run="$root/.lab/run/redfish"
+py="$root/.venv/bin/python"
+port=8008
+mkdir -p "$run/state"
+
+answering() {
+  "$py" -c "import ssl, sys, urllib.request; urllib.request.urlopen('https://127.0.0.1:$port/redfish/v1/Systems', timeout=2, context=ssl._create_unverified_context()); sys.exit(0)" 2>/dev/null
+}
+
+"$py" -c "import sushy_tools" 2>/dev/null || { echo "redfish: sushy-tools is not installed in .venv (lab/requirements.txt)" >&2; exit 1; }
+if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null; then
+  if answering; then
+    echo "redfish: already up (pid $(cat "$run/pid"))"
+    exit 0
+  fi
+  echo "redfish: process $(cat "$run/pid") is not answering; restarting it"
+  "$root/lab/redfish/down.sh"
+fi
+# community.general's redfish modules always speak HTTPS: a throwaway self-signed certificate for 127.0.0.1
+if [ ! -s "$run/tls.crt" ] || [ ! -s "$run/tls.key" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$run/tls.key.part" -out "$run/tls.crt.part" 2>/dev/null
+  chmod 0600 "$run/tls.key.part"
+  mv "$run/tls.key.part" "$run/tls.key"
+  mv "$run/tls.crt.part" "$run/tls.crt"
+fi
+sed -e "s|@STATE_DIR@|$run/state|" -e "s|@RUN_DIR@|$run|" "$root/lab/redfish/emulator.conf.in" > "$run/emulator.conf"
+LAB_REDFISH_RUN_DIR="$run" setsid "$py" "$root/lab/redfish/emulator.py" --config "$run/emulator.conf" --fake \
+  -i 127.0.0.1 -p "$port" >>"$run/emulator.log" 2>&1 < /dev/null &
+echo $! > "$run/pid"
+for _ in $(seq 1 60); do
+  if answering; then
+    echo "redfish: up (pid $(cat "$run/pid")): https://127.0.0.1:$port/redfish/v1 (self-signed) systems srv-01 srv-02"
+    exit 0
+  fi
+  kill -0 "$(cat "$run/pid")" 2>/dev/null || break
+  sleep 0.5
+done
+echo "redfish: failed to start, see $run/emulator.log" >&2
+tail -n 30 "$run/emulator.log" >&2 || true
+exit 1
