@@ -19,8 +19,6 @@ PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'audit_lab.yml')
 SECRETS = ('TaskArgValue-SECRET', 'ExtraVarValue-SECRET', 'NoLogOutput-SECRET')
 EXTRA = ['-e', 'audit_lab_db_password=ExtraVarValue-SECRET', '-e', 'patch_change_ticket=CHG-LAB-0004']
 
-pytestmark = pytest.mark.lab
-
 
 def _records(path):
     with open(path, 'rb') as handle:
@@ -67,6 +65,7 @@ def evidence(lab, tmp_path_factory):
     return store, complete, killed
 
 
+@pytest.mark.lab
 def test_audit_verify_reports_complete_and_killed_runs(evidence, tmp_path):
     store, complete, killed = evidence
     # the verifying ad-hoc run records its own evidence elsewhere
@@ -82,6 +81,7 @@ def test_audit_verify_reports_complete_and_killed_runs(evidence, tmp_path):
     assert by_path[killed]['records'] == complete_lines > 5
 
 
+@pytest.mark.lab
 def test_killed_run_fails_when_incomplete_runs_must_fail(evidence, tmp_path):
     _store, _complete, killed = evidence
     results = ansible_adhoc('localhost', 'healthit.patching.audit_verify', 'path=%s fail_on_incomplete=true' % killed,
@@ -89,6 +89,7 @@ def test_killed_run_fails_when_incomplete_runs_must_fail(evidence, tmp_path):
     assert results['localhost']['failed'] is True and 'incomplete' in results['localhost']['msg']
 
 
+@pytest.mark.lab
 def test_complete_run_records_the_lab_host(evidence):
     _store, complete, _killed = evidence
     records = _records(complete)
@@ -106,6 +107,7 @@ def test_complete_run_records_the_lab_host(evidence):
     assert not guard, guard
 
 
+@pytest.mark.lab
 def test_killed_run_stops_at_the_pause(evidence):
     _store, _complete, killed = evidence
     records = _records(killed)
@@ -113,6 +115,7 @@ def test_killed_run_stops_at_the_pause(evidence):
     assert records[-1]['type'] == 'task_start' and records[-1]['task'] == 'Hold the run'
 
 
+@pytest.mark.lab
 def test_no_secret_reaches_either_file(evidence):
     _store, complete, killed = evidence
     for path in (complete, killed):
@@ -120,3 +123,46 @@ def test_no_secret_reaches_either_file(evidence):
             data = handle.read()
         for secret in SECRETS:
             assert secret.encode() not in data, (secret, path)
+
+
+GUARD_PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'audit_guard.yml')
+
+
+def _guard(*args, **env):
+    # a value inherited from an outer run must not count as this run's recording
+    for name in ('HEALTHIT_AUDIT_EVIDENCE_FILE', 'HEALTHIT_AUDIT_RUN_ID'):
+        env.setdefault(name, '')
+    e = lab_env(**env)
+    if not env.get('HEALTHIT_AUDIT_HMAC_KEY_FILE'):
+        e.pop('HEALTHIT_AUDIT_HMAC_KEY_FILE', None)
+    return ansible_playbook(GUARD_PLAYBOOK, *args, env=e, check=False, timeout=600)
+
+
+def test_guard_lets_a_recorded_run_through(tmp_path):
+    proc = _guard(HEALTHIT_AUDIT_DIR=str(tmp_path / 'evidence'))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    (path,) = _files(str(tmp_path / 'evidence'))
+    assert 'guard passed for ' + path in proc.stdout
+
+
+@pytest.mark.parametrize('case', ['callback disabled', 'directory unusable', 'key unreadable', 'hmac required'])
+def test_guard_refuses_to_patch_without_evidence(tmp_path, case):
+    env = {'HEALTHIT_AUDIT_DIR': str(tmp_path / 'evidence')}
+    expected = 'No evidence, no patching'
+    args = []
+    if case == 'callback disabled':
+        env['ANSIBLE_CALLBACKS_ENABLED'] = 'ansible.posix.profile_tasks'
+        expected += ': the audit callback healthit.patching.hipaa_audit is not enabled'
+    elif case == 'directory unusable':
+        (tmp_path / 'file').write_text('x')
+        env['HEALTHIT_AUDIT_DIR'] = str(tmp_path / 'file' / 'evidence')
+    elif case == 'key unreadable':
+        env['HEALTHIT_AUDIT_HMAC_KEY_FILE'] = str(tmp_path / 'missing.key')
+        expected += ': healthit.patching.hipaa_audit is enabled but is not recording this run'
+    else:
+        args = ['-e', 'audit_guard_require_hmac=true']
+        expected += ': HMAC-keyed evidence is required'
+    proc = _guard(*args, **env)
+    assert proc.returncode != 0
+    assert expected in proc.stdout + proc.stderr, proc.stdout[-3000:]
+    assert 'PATCHING STEP RAN' not in proc.stdout
