@@ -73,7 +73,11 @@ def play(tmp_path, env, *extra, check=True):
     book.write_text(PLAYBOOK, encoding="utf-8")
     env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     proc = ansible_playbook(str(book), *extra, env=env, check=check)
-    data = json.loads(proc.stdout)
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("ansible-playbook printed no JSON (rc=%s)\n%s\n%s"
+                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:])) from None
     results = [task["hosts"][HOST] for p in data["plays"] for task in p["tasks"]
                if HOST in task["hosts"] and "patch_result" in task["hosts"][HOST]]
     assert results, "no patch_result printed:\n" + proc.stdout[-4000:]

@@ -1,0 +1,1 @@
+../../../../../../../windows/collections/ansible_collections/ansible/windows/plugins/action/win_ping.py
