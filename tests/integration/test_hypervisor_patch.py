@@ -108,7 +108,7 @@ def test_hypervisor_patched_and_every_guest_back(lab_env_tmp, tmp_path):
         "ehr-app-01": "running", "pacs-db-01": "running", "lis-web-01": "paused", "build-01": "shutoff",
         "print-01": "running"}
 
-    _, result = play(tmp_path, env)
+    dummy, result = play(tmp_path, env)
 
     # The host OS really moved and really rebooted.
     after_host = host_facts(env)
