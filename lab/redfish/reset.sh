@@ -5,5 +5,5 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 run="$root/.lab/run/redfish"
 "$root/lab/redfish/down.sh" >/dev/null
 rm -rf "$run/state"
-rm -f "$run"/fail-update-* "$run"/noop-update-*
+rm -f "$run"/fail-update-* "$run"/noop-update-* "$run/emulator.log"
 exec "$root/lab/redfish/up.sh"
