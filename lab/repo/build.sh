@@ -52,78 +52,28 @@ if [ ! -s "$keydir/lab-archive-keyring.gpg" ]; then
   mv "$keydir/lab-archive-keyring.gpg.part" "$keydir/lab-archive-keyring.gpg"
 fi
 
-base_inputs=$( (cd "$here" && find build.sh packages.list packages -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+# What the .deb files are made of; the index and signing logic (this script) only feeds full_inputs.
+base_inputs=$( (cd "$here" && find build-deb.sh packages -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
 content=$( { read_list "$here/packages.list"; [ ! -f "$extra" ] || read_list "$extra"; } | sort -u)
-full_inputs=$( { echo "$base_inputs"; echo "$content"; sha256sum < "$keydir/lab-archive-keyring.gpg"; } | sha256sum | cut -c1-16)
+full_inputs=$( { echo "$base_inputs"; sha256sum < "$here/build.sh"; echo "$content"; sha256sum < "$keydir/lab-archive-keyring.gpg"; } | sha256sum | cut -c1-16)
 if [ "$(cat "$stamps/repo-full" 2>/dev/null)" = "$full_inputs" ] && [ -s "$repo/dists/bookworm-security/InRelease" ]; then
   echo "repo: up to date ($(echo "$content" | wc -l) packages)"
   exit 0
 fi
 
-# Package sources changed: every .deb is stale.
-if [ "$(cat "$stamps/repo-base" 2>/dev/null)" != "$base_inputs" ]; then
-  find "$repo" -mindepth 1 -delete
-fi
-
-build_deb() {
-  local pkg=$1 ver=$2 out=$3 stage
-  stage=$(mktemp -d)
-  mkdir -p "$stage/DEBIAN" "$stage/usr/share/doc/$pkg"
-  local src="$here/packages/$pkg" depends="" desc
-  # any kernel newer than the one the lab image was built with needs a reboot to run
-  local reboot=yes; [ "$ver" != "1.0" ] || reboot=no
-  subst() { sed -e "s/@VERSION@/$ver/g" -e "s/@REBOOT_REQUIRED@/$reboot/g" "$1" > "$2"; chmod "$3" "$2"; }
-  case "$pkg" in
-    labpkg-web)
-      depends="Depends: python3"
-      desc="lab web application with a /health endpoint on 127.0.0.1:8080"
-      mkdir -p "$stage/usr/lib/labpkg-web" "$stage/lib/systemd/system" "$stage/etc/labweb"
-      subst "$src/labweb.py" "$stage/usr/lib/labpkg-web/labweb.py" 0755
-      subst "$src/labweb.service" "$stage/lib/systemd/system/labweb.service" 0644
-      ;;
-    labpkg-util)
-      desc="lab command line tool (no service, non-security updates only)"
-      mkdir -p "$stage/usr/bin"
-      subst "$src/labutil" "$stage/usr/bin/labutil" 0755
-      ;;
-    labpkg-kernel)
-      desc="lab stand-in for a kernel: a new version needs a reboot to run"
-      mkdir -p "$stage/usr/lib/labpkg-kernel" "$stage/lib/systemd/system"
-      echo "$ver" > "$stage/usr/lib/labpkg-kernel/version"
-      chmod 0644 "$stage/usr/lib/labpkg-kernel/version"
-      subst "$src/labkernel-boot.service" "$stage/lib/systemd/system/labkernel-boot.service" 0644
-      ;;
-    *) die "no build recipe for $pkg" ;;
-  esac
-  for script in preinst postinst prerm postrm; do
-    [ ! -f "$src/$script" ] || subst "$src/$script" "$stage/DEBIAN/$script" 0755
-  done
-  printf '%s (%s) %s; urgency=medium\n\n  * Lab build %s.\n\n -- healthit.patching lab <lab-repo@localhost.invalid>  Thu, 01 Jan 2026 00:00:00 +0000\n' \
-    "$pkg" "$ver" bookworm "$ver" | gzip -9n > "$stage/usr/share/doc/$pkg/changelog.Debian.gz"
-  {
-    echo "Package: $pkg"
-    echo "Version: $ver"
-    echo "Architecture: all"
-    echo "Maintainer: healthit.patching lab <lab-repo@localhost.invalid>"
-    echo "Section: misc"
-    echo "Priority: optional"
-    [ -z "$depends" ] || echo "$depends"
-    echo "Description: $desc"
-    echo " Dummy package of the healthit.patching patch lab, version $ver."
-  } > "$stage/DEBIAN/control"
-  dpkg-deb --root-owner-group -Zgzip --build "$stage" "$out.part" >/dev/null
-  mv "$out.part" "$out"
-  rm -rf "$stage"
-}
+# Package sources changed: every .deb is stale. They are replaced in place (never removed first),
+# because running hosts may be reading the repository.
+rebuild_all=no
+[ "$(cat "$stamps/repo-base" 2>/dev/null)" = "$base_inputs" ] || rebuild_all=yes
 
 echo "repo: building the lab repository in $repo"
 wanted=$(mktemp)
 while read -r suite pkg ver; do
   deb="$repo/pool/$suite/${pkg}_${ver}_all.deb"
   echo "$deb" >> "$wanted"
-  [ -s "$deb" ] && continue
+  [ "$rebuild_all" = no ] && [ -s "$deb" ] && continue
   mkdir -p "$repo/pool/$suite"
-  build_deb "$pkg" "$ver" "$deb"
+  "$here/build-deb.sh" "$pkg" "$ver" "$deb"
 done <<< "$content"
 # drop what an earlier publish-extra.sh added and reset.sh took back
 find "$repo/pool" -name '*.deb' | sort | comm -23 - <(sort "$wanted") | xargs -r rm -f
@@ -137,10 +87,17 @@ for suite in $suites; do
     bookworm-updates) label=Debian; alias=bookworm-updates ;;
     bookworm-security) label=Debian-Security; alias=bookworm-security ;;
   esac
-  apt-ftparchive packages "pool/$suite" > "dists/$suite/main/binary-$arch/Packages" 2>/dev/null
-  gzip -9nc "dists/$suite/main/binary-$arch/Packages" > "dists/$suite/main/binary-$arch/Packages.gz"
-  rm -f "dists/$suite/Release" "dists/$suite/InRelease" "dists/$suite/Release.gpg"
+  # Hosts may run apt-get update while this runs (publish-extra.sh during a test): every file is
+  # replaced by rename, and indexes are also published by hash (Acquire-By-Hash), old hashes kept, so a
+  # reader holding the previous InRelease still finds the Packages files it names.
+  bin="dists/$suite/main/binary-$arch"
+  apt-ftparchive packages "pool/$suite" > "$bin/Packages.part" 2>/dev/null
+  gzip -9nc "$bin/Packages.part" > "$bin/Packages.gz.part"
+  mv "$bin/Packages.part" "$bin/Packages"
+  mv "$bin/Packages.gz.part" "$bin/Packages.gz"
   apt-ftparchive \
+    -o APT::FTPArchive::DoByHash=true \
+    -o APT::FTPArchive::Release::Acquire-By-Hash=yes \
     -o APT::FTPArchive::Release::Origin=Debian \
     -o APT::FTPArchive::Release::Label="$label" \
     -o APT::FTPArchive::Release::Suite="$alias" \
@@ -149,9 +106,11 @@ for suite in $suites; do
     -o APT::FTPArchive::Release::Components=main \
     -o APT::FTPArchive::Release::Description="healthit.patching lab repository ($suite)" \
     release "dists/$suite" > "dists/$suite/Release.part"
+  gpg_ --yes --clearsign -o "dists/$suite/InRelease.part" "dists/$suite/Release.part"
+  gpg_ --yes --detach-sign --armor -o "dists/$suite/Release.gpg.part" "dists/$suite/Release.part"
   mv "dists/$suite/Release.part" "dists/$suite/Release"
-  gpg_ --clearsign -o "dists/$suite/InRelease" "dists/$suite/Release"
-  gpg_ --detach-sign --armor -o "dists/$suite/Release.gpg" "dists/$suite/Release"
+  mv "dists/$suite/Release.gpg.part" "dists/$suite/Release.gpg"
+  mv "dists/$suite/InRelease.part" "dists/$suite/InRelease"
 done
 chmod -R a+rX "$repo"
 echo "$base_inputs" > "$stamps/repo-base"
