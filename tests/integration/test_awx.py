@@ -53,8 +53,13 @@ def job(lab, tmp_path_factory):
     env = lab_env()
     # AWX: instance-group environment and credential injectors land in env/envvars; JOB_ID is set for every job.
     envvars = {k: env[k] for k in ("PATH", "ANSIBLE_CONFIG", "CONTAINERS_CONF", "HEALTHIT_LAB_ROOT")}
+    # The "evidence HMAC key" credential type: AWX writes the key into a file of the private data dir and names it
+    # in HEALTHIT_AUDIT_HMAC_KEY_FILE (injectors in playbooks/vars/awx.yml).
+    key_file = pdd / "env" / "tmp_hmac_key"
+    key_file.write_text("lab-only-evidence-key-0123456789abcdef")
+    key_file.chmod(0o600)
     envvars.update(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(state), JOB_ID="4242",
-                   ANSIBLE_NOCOLOR="1")
+                   ANSIBLE_NOCOLOR="1", HEALTHIT_AUDIT_HMAC_KEY_FILE=str(key_file))
     (pdd / "env" / "envvars").write_text(json.dumps(envvars))
     (pdd / "env" / "extravars").write_text(json.dumps(EXTRAVARS))
     (pdd / "env" / "settings").write_text(json.dumps({"suppress_ansible_output": False}))
@@ -77,7 +82,8 @@ def job(lab, tmp_path_factory):
         versions = run(["podman", "exec", HOST, "dpkg-query", "-W", "-f", "${Package}=${Version}\\n",
                         "labpkg-web", "labpkg-kernel"], check=True).stdout.split()
         yield {"proc": proc, "artifacts": artifacts, "events": events, "evidence": records, "versions": versions,
-               "state": state, "evidence_dir": evidence}
+               "state": state, "evidence_dir": evidence,
+               "key_file": key_file}
     finally:
         _reset()
 
@@ -101,8 +107,12 @@ def test_runner_job_events_show_the_wave_on_the_host(job):
     assert not host_events - {HOST, "localhost"}
 
 
-def test_host_was_patched(job):
-    assert sorted(job["versions"]) == ["labpkg-kernel=1.1", "labpkg-web=1.1"]
+def test_host_was_patched_to_the_recorded_baseline(job):
+    with open(str(job["state"] / "baselines" / "latest.json")) as handle:
+        content = json.load(handle)["content"]["linux:debian:bookworm"]
+    installed = dict(v.split("=", 1) for v in job["versions"])
+    assert installed["labpkg-web"] != "1.0" and installed["labpkg-kernel"] != "1.0"
+    assert {k: installed[k] for k in content} == content
 
 
 def test_evidence_run_start_carries_the_awx_job_metadata(job):
@@ -129,9 +139,12 @@ def test_evidence_keeps_only_allow_listed_extra_vars(job):
     assert "patch_hosts" not in records[0]["extra_vars"] and "patch_batch_size" not in records[0]["extra_vars"]
 
 
-def test_evidence_verifies(job):
+def test_evidence_is_signed_with_the_credential_key_and_verifies(job):
+    (records,) = job["evidence"]
+    assert records[0]["evidence"]["hmac"] is True and all(r.get("hmac") for r in records)
     proc = run([os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", "healthit.patching.audit_verify",
-                "-a", "path=%s fail_on_incomplete=true" % job["evidence_dir"]],
+                "-a", "path=%s hmac_key_file=%s require_hmac=true fail_on_incomplete=true"
+                % (job["evidence_dir"], job["key_file"])],
                env=lab_env(HEALTHIT_AUDIT_DIR=str(job["evidence_dir"].parent / "verify-evidence")), check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '"verified": true' in proc.stdout and '"tampered": 0' in proc.stdout
