@@ -84,6 +84,29 @@ def play(tmp_path, env, *extra, check=True):
     return proc, results[-1]["patch_result"]
 
 
+def evidence_results(directory):
+    """Every patch_result of platform kvm_hypervisor found in the audit evidence (JSON lines) of a run."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("patch_result"), dict) and node["patch_result"].get("platform") == "kvm_hypervisor":
+                found.append(node["patch_result"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".jsonl"):
+            with open(os.path.join(directory, name), encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        walk(json.loads(line))
+    return found
+
+
 def actions(result, guest, action=None):
     return [a for a in result["actions"] if a["guest"] == guest and (action is None or a["action"] == action)]
 
@@ -158,6 +181,11 @@ def test_hypervisor_patched_and_every_guest_back(lab_env_tmp, tmp_path):
     assert record["complete"] is True
     assert record["guests"]["lis-web-01"]["state"] == "paused"
     assert not (tmp_path / "state" / "hypervisors" / "cluster-kvm-cluster-a.lock").exists()
+
+    # The audit evidence carries the same result with every guest action.
+    in_evidence = evidence_results(str(tmp_path / "evidence"))
+    assert in_evidence, "no kvm_hypervisor patch_result in the audit evidence"
+    assert in_evidence[-1]["actions"] == result["actions"]
 
 
 def test_clinical_critical_guest_never_force_stopped(lab_env_tmp, tmp_path):
