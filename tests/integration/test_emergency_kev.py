@@ -277,8 +277,8 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
         assert [e["event"] for e in history(tmp)] == ["identified", "patch_failed"]
 
         reason = "CISO approved 2026-11-22: exploitation seen at a peer hospital"
-        second = emergency(tmp, "-e", blackout, "-e", "emergency_override_blackout=true",
-                           "-e", "emergency_override_blackout_reason=%s" % reason, hosts="lnx-prod-03", check=False)
+        override = json.dumps({"emergency_override_blackout": True, "emergency_override_blackout_reason": reason})
+        second = emergency(tmp, "-e", blackout, "-e", override, hosts="lnx-prod-03", check=False)
         assert second.returncode == 0, second.stdout[-3000:]
         if container_id("lnx-prod-03") != before_id:
             pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
