@@ -3,7 +3,10 @@
   ctl.py reset [SWITCH ...]            back to the initial firmware/config (all when none named)
   ctl.py inject SWITCH KEY=JSON ...    e.g. corrupt_next_copy=true flash_free_bytes=1024
   ctl.py state [SWITCH]                print the state the lab process last saved
+  ctl.py locked CMD ...                run CMD holding the switches' test lock (see exclusive())
 """
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -14,6 +17,23 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = os.path.join(ROOT, ".lab", "run", "switches")
 KNOWN_KEYS = ("corrupt_next_copy", "wrong_version_next_reload", "interfaces_down_next_reload", "flash_free_bytes")
+
+
+@contextlib.contextmanager
+def exclusive():
+    """Hold the lab switches for one test: tests that reset or reload switches must not overlap.
+
+    Every test (of any suite) that drives the lab switches should run inside this lock; it blocks
+    until the holder is done (flock on .lab/run/switches/tests.lock, released if the holder dies).
+    """
+    os.makedirs(RUN, exist_ok=True)
+    fd = os.open(os.path.join(RUN, "tests.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def reset(names=(), timeout=40):
@@ -69,6 +89,10 @@ def main(argv):
         reset(args)
     elif cmd == "inject" and args:
         inject(args[0], **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args[1:])})
+    elif cmd == "locked" and args:
+        import subprocess  # pylint: disable=import-outside-toplevel
+        with exclusive():
+            return subprocess.call(args)
     elif cmd == "state":
         print(json.dumps(state(args[0] if args else None), indent=2, sort_keys=True))
     else:

@@ -122,7 +122,7 @@ def parse_flash(text):
 
 def parse_boot(text):
     """``show boot`` (IOS ``BOOT path-list :`` or IOS-XE ``BOOT variable =``) -> [image, ...] of the next reload."""
-    lines = re.findall(r'BOOT (?:variable\s*=|path-list\s*:)\s*(\S*)', text or '')
+    lines = re.findall(r'BOOT (?:variable[ \t]*=|path-list[ \t]*:)[ \t]*(\S*)', text or '')
     if not lines:
         raise ValueError('show boot output has no BOOT variable or BOOT path-list line')
     # IOS-XE prints the current and the next-reload variable; the last one is what the next reload uses.
@@ -151,7 +151,12 @@ def parse_interfaces(text):
                      line.rstrip())
         if m:
             status, proto = m.group(2), m.group(3)
-            out[m.group(1)] = 'up' if (status == 'up' and proto == 'up') else status
+            if status == 'up' and proto == 'up':
+                out[m.group(1)] = 'up'
+            elif status == 'administratively down':
+                out[m.group(1)] = status
+            else:
+                out[m.group(1)] = 'down'
     return out
 
 

@@ -1,17 +1,20 @@
 """The lab's emulated Cisco switches answer Ansible like IOS devices and keep state across reloads."""
 import hashlib
 import json
+import importlib.util
 import os
-import sys
 
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_adhoc, ansible_playbook, run, lab_env
+from conftest import ROOT, ansible_adhoc, ansible_playbook, run
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
 CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
 PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+_spec = importlib.util.spec_from_file_location("lab_switches_ctl", CTL)
+switches_ctl = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(switches_ctl)
 
 with open(os.path.join(ROOT, "lab", "switches", "lab-switches.yml"), encoding="utf-8") as _f:
     LAB_SWITCHES = yaml.safe_load(_f)
@@ -37,9 +40,10 @@ def expected_version(name):
 
 @pytest.fixture()
 def fresh_switches(lab):
-    ctl("reset")
-    yield
-    ctl("reset")
+    with switches_ctl.exclusive():
+        ctl("reset")
+        yield
+        ctl("reset")
 
 
 @pytest.mark.lab
