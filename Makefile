@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lab-up lab-down lab-reset demo test unit lint sanity integration contract build
+.PHONY: help setup lab-up lab-down lab-reset demo test unit lint sanity integration contract build ee
 
 help:
 	@echo "make demo   - set up, bring the lab up, run the monthly waves on it, verify the evidence"
@@ -26,3 +26,10 @@ test: setup
 
 unit lint sanity integration contract build: setup
 	@bash lab/test.sh $@
+
+# The execution environment for AWX / AAP (needs a container registry for the base image: not in the lab).
+ee: setup
+	@rm -rf .build/ee && mkdir -p .build/ee
+	@.venv/bin/ansible-galaxy collection build --force --output-path .build/ee .
+	@cp .build/ee/healthit-patching-*.tar.gz .build/ee/healthit-patching.tar.gz
+	@.venv/bin/ansible-builder build -f execution-environment.yml -t healthit/patching-ee:$$(awk '/^version:/{print $$2}' galaxy.yml)

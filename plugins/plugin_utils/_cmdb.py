@@ -147,6 +147,30 @@ def make_host(fields, extra, path, line=None, row=None, field_lines=None):
     )
 
 
+_TEMPLATE_MARKUP = re.compile(r"\{\{|\{%|\{#")
+
+
+def refuse_template_markup(value, path, line, row, field):
+    """Refuse CMDB values that Jinja would execute.
+
+    The plugin marks what it reads as unsafe, but that marking is lost once the inventory leaves the
+    plugin (an AWX inventory import stores plain JSON, which ansible-core then templates), so a CMDB
+    field holding '{{ ... }}' would run on the controller. No real CMDB value needs that markup.
+    """
+    if isinstance(value, str):
+        if _TEMPLATE_MARKUP.search(value):
+            raise SourceError(path, "contains template markup ('{{', '{%%' or '{#'), refused: inventory values "
+                              "are templated once they leave this plugin (for example after an AWX import)",
+                              line=line, row=row, field=field)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            refuse_template_markup(k, path, line, row, field)
+            refuse_template_markup(v, path, line, row, field)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            refuse_template_markup(v, path, line, row, field)
+
+
 def _split_record(record, path, line, row, key_lines=None):
     """Map a record's keys to standard fields and cmdb_ extras."""
     fields = {}
@@ -162,6 +186,7 @@ def _split_record(record, path, line, row, key_lines=None):
             raise SourceError(path, "'%s' and '%s' are the same field" % (seen[key], raw_key),
                               line=key_line, row=row, field=key)
         seen[key] = raw_key
+        refuse_template_markup(value, path, key_line, row, key)
         if key in STANDARD:
             name = STANDARD[key]
             fields[name] = _text(value, path, key_line, row, key)

@@ -33,3 +33,21 @@ def test_make_host_keeps_where_it_came_from():
     host = _cmdb.make_host({"hostname": "a-01", "platform": "LINUX", "owner": "o", "wave": "Test",
                             "address": "10.0.0.1"}, {}, "/x/hosts.csv", line=4)
     assert (host.platform, host.wave, str(host.ip), host.where) == ("linux", "test", "10.0.0.1", "hosts.csv line 4")
+
+
+@pytest.mark.parametrize("column,value", [
+    ("owner", "{{ lookup('pipe', 'id') }}"),
+    ("site", "main{% raw %}"),
+    ("service_desk_queue", "{# comment #}"),
+    ("notes", {"nested": ["ok", "{{ 2 + 2 }}"]}),
+])
+def test_template_markup_is_refused_naming_the_field(column, value):
+    record = {"hostname": "a-01", "platform": "linux", "owner": "o", "wave": "test", column: value}
+    with pytest.raises(_cmdb.SourceError) as err:
+        _cmdb._split_record(record, "/x/hosts.csv", 7, None)
+    assert "line 7" in str(err.value) and "'%s'" % column in str(err.value) and "template markup" in str(err.value)
+
+
+def test_braces_without_markup_are_fine():
+    fields, extra, _ = _cmdb._split_record({"hostname": "a-01", "notes": "json {\"a\": 1}"}, "/x/hosts.csv", 3, None)
+    assert extra["cmdb_notes"] == 'json {"a": 1}'
