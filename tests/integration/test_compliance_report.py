@@ -325,6 +325,13 @@ def test_compliance_report_in_chromium(lab, tmp_path):
     assert 'HTML: %s' % html in proc.stdout    # the playbook says where the report is
     with open(os.path.join(report_dir, 'compliance-%s.json' % period), encoding='utf-8') as handle:
         report = json.load(handle)
+    # Kept as test artifacts beside the screenshot.
+    shutil.copy(html, os.path.join(OUTPUT, 'compliance_report.html'))
+    shutil.copy(os.path.join(report_dir, 'compliance-%s.json' % period), os.path.join(OUTPUT, 'compliance_report.json'))
+    story = '\n'.join(['runs:'] + ['  %(kind)s %(wave)s %(change_ticket)s complete=%(complete)s hosts=%(hosts)s' % r
+                                    for r in report['runs']]
+                       + ['baselines: %s' % [(b['id'], b['status'], b['reason']) for b in report['baselines']]]
+                       + ['  %(host)s %(state)s %(reason)s' % h for h in report['hosts']])
     for table in ('hosts', 'coverage', 'exceptions', 'kev_open', 'emergency', 'trend', 'evidence', 'runs'):
         assert os.path.exists(os.path.join(report_dir, 'compliance-%s-%s.csv' % (period, table)))
 
@@ -355,12 +362,14 @@ def test_compliance_report_in_chromium(lab, tmp_path):
         assert hosts['sw-core-01']['state'] == 'never_reported'
         assert est['compliant'] == 4 and est['coverage_pct'] == 40.0
     else:
-        (baseline,) = [b for b in report['baselines'] if b['production']]
+        production = [b for b in report['baselines'] if b['production']]
+        assert len(production) == 1, story
+        baseline = production[0]
         waves = [r for r in report['runs'] if r['kind'] == 'wave' and r['wave'] in ('test', 'production')]
-        assert [r['wave'] for r in waves][-2:] == ['test', 'production']
+        assert [r['wave'] for r in waves][-2:] == ['test', 'production'], story
         assert [r['change_ticket'] for r in waves][-2:] == ['CHG0042001', 'CHG0042002']
         for host in ('lnx-test-01', 'lnx-test-02', 'lnx-prod-01', 'lnx-prod-02', 'lnx-expired-01'):
-            assert hosts[host]['state'] == 'compliant', hosts[host]
+            assert hosts[host]['state'] == 'compliant', story
             assert hosts[host]['baseline_id'] == baseline['id']
         # Refused by its window in production; the emergency run that then fixed its KEV exposure
         # installs one fix, not the baseline, so coverage still shows the refusal.
