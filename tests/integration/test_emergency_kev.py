@@ -7,7 +7,9 @@ Hosts (reset before and after): lnx-expired-01 (business, its exception expired 
 not exposed), lnx-prod-03 (business, window lab-closed: exposed, patched outside its window with the emergency
 ticket). lnx-exc-01 is under exception EXC-2026-014: reported as a risk, never touched.
 """
+import contextlib
 import datetime
+import fcntl
 import glob
 import json
 import os
@@ -51,6 +53,19 @@ def undisturbed(scenario):
     """Other tests share the Linux hosts; one that recreated ours mid-run leaves nothing to judge on the host."""
     if scenario["disturbed"]:
         pytest.skip("lab hosts %s were recreated by a concurrent test during the run" % ", ".join(scenario["disturbed"]))
+
+
+@contextlib.contextmanager
+def no_resets():
+    """Hold the lab's own Linux lock (lab/linux/common.sh lock_linux) while the playbook runs, so a concurrent
+    lab/linux/reset.sh waits instead of recreating our hosts mid-run. Never held around our own resets."""
+    os.makedirs(os.path.join(ROOT, ".lab"), exist_ok=True)
+    with open(os.path.join(ROOT, ".lab", "linux.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def reset_hosts(*hosts):
@@ -100,7 +115,8 @@ def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), ch
     args = ["-e", "kev_ids=%s" % kev_ids, "-e", "patch_change_ticket=%s" % ticket, "-e", "patch_hosts=%s" % hosts,
             "-e", "emergency_kev_catalog_src=%s" % os.path.join(tmp, "kev.json"),
             "-e", "emergency_kev_debian_tracker=%s" % TRACKER, "-e", "patch_batch_size=10", *extra]
-    return ansible_playbook(PLAYBOOK, *args, env=env, check=check)
+    with no_resets():
+        return ansible_playbook(PLAYBOOK, *args, env=env, check=check)
 
 
 def parse(ts):
@@ -266,9 +282,9 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
         blackout = json.dumps({"patch_blackouts": [{"name": "North clinic EHR go-live", "start": "2000-01-01 00:00",
                                                     "end": "2099-01-01 00:00", "sites": ["north-clinic"]}]})
         first = emergency(tmp, "-e", blackout, hosts="lnx-prod-03", check=False)
-        assert first.returncode == 0, first.stdout[-3000:]
         if container_id("lnx-prod-03") != before_id:
             pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
+        assert first.returncode == 0, first.stdout[-3000:]
         assert versions("lnx-prod-03")["labpkg-web"] == "1.0"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         row = summary["rows"][0]
@@ -279,9 +295,9 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
         reason = "CISO approved 2026-11-22: exploitation seen at a peer hospital"
         override = json.dumps({"emergency_override_blackout": True, "emergency_override_blackout_reason": reason})
         second = emergency(tmp, "-e", blackout, "-e", override, hosts="lnx-prod-03", check=False)
-        assert second.returncode == 0, second.stdout[-3000:]
         if container_id("lnx-prod-03") != before_id:
             pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
+        assert second.returncode == 0, second.stdout[-3000:]
         assert versions("lnx-prod-03")["labpkg-web"] == "1.1"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         assert summary["blackout_overrides"] == ["lnx-prod-03"]
