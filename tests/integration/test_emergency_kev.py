@@ -110,12 +110,12 @@ def write_catalogs(tmp):
     return src, catalog
 
 
-def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), check=True):
+def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), check=True, lock=True):
     env = lab_env(HEALTHIT_PATCH_STATE_DIR=os.path.join(tmp, "state"), HEALTHIT_AUDIT_DIR=os.path.join(tmp, "evidence"))
     args = ["-e", "kev_ids=%s" % kev_ids, "-e", "patch_change_ticket=%s" % ticket, "-e", "patch_hosts=%s" % hosts,
             "-e", "emergency_kev_catalog_src=%s" % os.path.join(tmp, "kev.json"),
             "-e", "emergency_kev_debian_tracker=%s" % TRACKER, "-e", "patch_batch_size=10", *extra]
-    with no_resets():
+    with (no_resets() if lock else contextlib.nullcontext()):
         return ansible_playbook(PLAYBOOK, *args, env=env, check=check)
 
 
@@ -135,9 +135,10 @@ def scenario(lab, tmp_path_factory):
                 "before": {h: versions(h) for h in HOSTS + ["lnx-exc-01"]},
                 "boot_before": {h: boot_time(h) for h in HOSTS}}
         ids = {h: container_id(h) for h in HOSTS + ["lnx-exc-01"]}
-        data["run"] = emergency(tmp, kev_ids="new")
-        data["after"] = {h: versions(h) for h in HOSTS + ["lnx-exc-01"]}
-        data["disturbed"] = sorted(h for h in ids if container_id(h) != ids[h])
+        with no_resets():  # the hosts are read inside the lock too
+            data["run"] = emergency(tmp, kev_ids="new", lock=False)
+            data["after"] = {h: versions(h) for h in HOSTS + ["lnx-exc-01"]}
+            data["disturbed"] = sorted(h for h in ids if container_id(h) != ids[h])
         data["boot_after"] = {h: boot_time(h) for h in HOSTS}
         data["evidence"] = records(tmp)
         data["history"] = history(tmp)
@@ -281,11 +282,12 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
     try:
         blackout = json.dumps({"patch_blackouts": [{"name": "North clinic EHR go-live", "start": "2000-01-01 00:00",
                                                     "end": "2099-01-01 00:00", "sites": ["north-clinic"]}]})
-        first = emergency(tmp, "-e", blackout, hosts="lnx-prod-03", check=False)
-        if container_id("lnx-prod-03") != before_id:
-            pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
-        assert first.returncode == 0, first.stdout[-3000:]
-        assert versions("lnx-prod-03")["labpkg-web"] == "1.0"
+        with no_resets():
+            first = emergency(tmp, "-e", blackout, hosts="lnx-prod-03", check=False, lock=False)
+            if container_id("lnx-prod-03") != before_id:
+                pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
+            assert first.returncode == 0, first.stdout[-3000:]
+            assert versions("lnx-prod-03")["labpkg-web"] == "1.0"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         row = summary["rows"][0]
         assert row["status"] == "skipped" and row["sla"] == "open"
@@ -294,11 +296,12 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
 
         reason = "CISO approved 2026-11-22: exploitation seen at a peer hospital"
         override = json.dumps({"emergency_override_blackout": True, "emergency_override_blackout_reason": reason})
-        second = emergency(tmp, "-e", blackout, "-e", override, hosts="lnx-prod-03", check=False)
-        if container_id("lnx-prod-03") != before_id:
-            pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
-        assert second.returncode == 0, second.stdout[-3000:]
-        assert versions("lnx-prod-03")["labpkg-web"] == "1.1"
+        with no_resets():
+            second = emergency(tmp, "-e", blackout, "-e", override, hosts="lnx-prod-03", check=False, lock=False)
+            if container_id("lnx-prod-03") != before_id:
+                pytest.skip("lnx-prod-03 was recreated by a concurrent test during the run")
+            assert second.returncode == 0, second.stdout[-3000:]
+            assert versions("lnx-prod-03")["labpkg-web"] == "1.1"
         summary = last_result_var(records(tmp), "patch_emergency_summary")
         assert summary["blackout_overrides"] == ["lnx-prod-03"]
         window = last_result_var(records(tmp), "patch_emergency_window")
