@@ -21,6 +21,7 @@ def ansible_playbook(book, *args, env):
     return subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), book, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
 
+
 PLAYBOOK = """
 - name: macOS updates
   hosts: localhost
