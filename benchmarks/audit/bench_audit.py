@@ -4,7 +4,8 @@
 100 local hosts (ansible_connection=local) x 30 ansible.builtin.debug tasks, forks 10, by default.
 Each round runs both variants, alternating which goes first, and the script prints every time, the
 totals and the ratio with/without (goal: <= 1.10 with fsync per record). It also verifies the
-evidence written. ARA is measured only where it is installed.
+evidence written. ARA is measured only where it is installed. Besides wall time it prints the CPU
+seconds of each run (ansible-playbook and its workers), which a busy shared machine disturbs less.
 
     .venv/bin/python benchmarks/audit/bench_audit.py                # full size
     .venv/bin/python benchmarks/audit/bench_audit.py --hosts 20     # quick look
@@ -12,6 +13,7 @@ evidence written. ARA is measured only where it is installed.
 import argparse
 import importlib.util
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,13 +57,17 @@ def run_once(work, variant, fsync, evidence_dir):
     elif variant == 'ara':
         import ara.setup  # pylint: disable=import-error
         env.update(ANSIBLE_CALLBACK_PLUGINS=ara.setup.callback_plugins, ANSIBLE_CALLBACKS_ENABLED='ara_default')
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), os.path.join(work, 'bench.yml')], cwd=work,
                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit('%s run failed (rc=%d): %s' % (variant, proc.returncode, proc.stderr[-2000:]))
-    return elapsed
+    # CPU seconds of ansible-playbook and all its workers: far less disturbed by other load than wall time
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main():
@@ -80,6 +86,7 @@ def main():
     if have_ara:
         variants.append('ara')
     times = dict((v, []) for v in variants)
+    cpus = dict((v, []) for v in variants)
     with tempfile.TemporaryDirectory(prefix='bench-audit-') as work:
         write_fixture(work, args.hosts, args.tasks, args.forks)
         evidence_dir = os.path.join(work, 'evidence')
@@ -89,18 +96,23 @@ def main():
         for n in range(args.rounds):
             order = variants if n % 2 == 0 else list(reversed(variants))
             for variant in order:
-                elapsed = run_once(work, variant, args.fsync, evidence_dir)
+                elapsed, cpu = run_once(work, variant, args.fsync, evidence_dir)
                 times[variant].append(elapsed)
-                print('  round %d  %-12s %7.1f s' % (n + 1, variant, elapsed), flush=True)
+                cpus[variant].append(cpu)
+                print('  round %d  %-12s %7.1f s wall %7.1f s cpu  (load %.1f)'
+                      % (n + 1, variant, elapsed, cpu, os.getloadavg()[0]), flush=True)
         results, summary = ev.verify_path(evidence_dir)
         expected = 3 + args.tasks * (1 + args.hosts)  # run_start, play_start, run_end + task_start/host_result
         records = sorted(set(r['records'] for r in results))
     total = dict((v, sum(t)) for v, t in times.items())
-    print('totals: ' + ', '.join('%s %.1f s' % (v, total[v]) for v in variants))
-    print('ratio audit/plain: %.3f (goal <= 1.10, fsync=%s)' % (total['audit'] / total['plain'], args.fsync))
+    cpu_total = dict((v, sum(t)) for v, t in cpus.items())
+    print('totals: ' + ', '.join('%s %.1f s wall / %.1f s cpu' % (v, total[v], cpu_total[v]) for v in variants))
+    print('ratio audit/plain: %.3f wall, %.3f cpu (goal <= 1.10, fsync=%s)'
+          % (total['audit'] / total['plain'], cpu_total['audit'] / cpu_total['plain'], args.fsync))
     for variant in variants[2:]:
         if variant.startswith('audit-'):
-            print('ratio %s/plain: %.3f' % (variant, total[variant] / total['plain']))
+            print('ratio %s/plain: %.3f wall, %.3f cpu' % (variant, total[variant] / total['plain'],
+                                                          cpu_total[variant] / cpu_total['plain']))
     if have_ara:
         print('ratio ara/plain: %.3f' % (total['ara'] / total['plain']))
     else:
