@@ -180,7 +180,7 @@ def test_hypervisor_patched_and_every_guest_back(lab_env_tmp, tmp_path):
     record = json.loads((tmp_path / "state" / "hypervisors" / (HOST + ".json")).read_text(encoding="utf-8"))
     assert record["complete"] is True
     assert record["guests"]["lis-web-01"]["state"] == "paused"
-    assert not (tmp_path / "state" / "hypervisors" / "cluster-kvm-cluster-a.lock").exists()
+    assert not os.path.exists(os.path.join(ROOT, ".lab", "run", "hypervisor-locks", "cluster-kvm-cluster-a.lock"))
 
     # The audit evidence carries the same result with every guest action.
     in_evidence = evidence_results(str(tmp_path / "evidence"))
@@ -236,16 +236,16 @@ def test_refused_when_cluster_lacks_room(lab_env_tmp, tmp_path):
 
 def test_refused_while_another_host_of_the_cluster_is_patched(lab_env_tmp, tmp_path):
     env = lab_env_tmp
-    lock = tmp_path / "state" / "hypervisors" / "cluster-kvm-cluster-a.lock"
+    lock = tmp_path / "locks" / "cluster-kvm-cluster-a.lock"
     lock.parent.mkdir(parents=True)
     lock.write_text("host=kvm-02\nsince=20261122T000000Z\n", encoding="utf-8")
     before = guest_states()
 
-    proc, result = play(tmp_path, env, check=False)
+    proc, result = play(tmp_path, env, "-e", "hypervisor_patch_lock_dir=" + str(lock.parent), check=False)
 
     assert proc.returncode != 0
     assert result["status"] == "skipped"
-    assert "locked by another host" in result["reason"] and "kvm-02" in result["reason"]
+    assert "locked by another run" in result["reason"] and "kvm-02" in result["reason"]
     assert result["actions"] == []
     assert guest_states() == before
     assert lock.read_text(encoding="utf-8").startswith("host=kvm-02"), "someone else's lock must be left alone"
