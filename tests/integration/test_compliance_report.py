@@ -349,7 +349,9 @@ def test_compliance_report_in_chromium(lab, tmp_path):
     assert [f['file'] for f in rejected] == [tampered]
     assert 'hash does not match' in rejected[0]['reason']
     used = [f for f in report['evidence']['files'] if f['used']]
-    assert rejected[0]['run_ids'] == [] and all(f['status'] == 'verified' for f in used)
+    assert rejected[0]['run_ids'] == [] and all(f['status'] in ('verified', 'incomplete') for f in used)
+    assert sorted(report['evidence']['incomplete_runs']) == sorted(
+        r for f in used if f['status'] == 'incomplete' for r in f['run_ids'])
     probe_cve = dict((c['cve'], c) for c in report['emergency']['cves'])[PROBE_CVE]
     assert probe_cve['met'] == 1 and probe_cve['open'] == 1 and len(probe_cve['run_ids']) == 1
     assert ('lnx-test-02', PROBE_CVE, True) in [(i['host'], i['cve'], i['overdue']) for i in report['kev']['open']]
