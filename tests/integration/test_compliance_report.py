@@ -328,10 +328,11 @@ def test_compliance_report_in_chromium(lab, tmp_path):
     # Kept as test artifacts beside the screenshot.
     shutil.copy(html, os.path.join(OUTPUT, 'compliance_report.html'))
     shutil.copy(os.path.join(report_dir, 'compliance-%s.json' % period), os.path.join(OUTPUT, 'compliance_report.json'))
-    story = '\n'.join(['runs:'] + ['  %(kind)s %(wave)s %(change_ticket)s complete=%(complete)s hosts=%(hosts)s' % r
-                                    for r in report['runs']]
-                       + ['baselines: %s' % [(b['id'], b['status'], b['reason']) for b in report['baselines']]]
-                       + ['  %(host)s %(state)s %(reason)s' % h for h in report['hosts']])
+    lines = ['runs:']
+    lines += ['  %(kind)s %(wave)s %(change_ticket)s complete=%(complete)s hosts=%(hosts)s' % r for r in report['runs']]
+    lines += ['baselines: %s' % [(b['id'], b['status'], b['reason']) for b in report['baselines']]]
+    lines += ['  %(host)s %(state)s %(reason)s' % h for h in report['hosts']]
+    story = '\n'.join(lines)
     for table in ('hosts', 'coverage', 'exceptions', 'kev_open', 'emergency', 'trend', 'evidence', 'runs'):
         assert os.path.exists(os.path.join(report_dir, 'compliance-%s-%s.csv' % (period, table)))
 
