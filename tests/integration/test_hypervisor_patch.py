@@ -10,6 +10,7 @@ attempt fails and the fallback is what is exercised.
 """
 import json
 import os
+import time
 
 import libvirt
 import pytest
@@ -72,6 +73,9 @@ def play(tmp_path, env, *extra, check=True):
     book = tmp_path / "hypervisor.yml"
     book.write_text(PLAYBOOK, encoding="utf-8")
     env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+    if not any(str(arg).startswith("hypervisor_patch_lock_dir=") for arg in extra):
+        # the lab's shared lock is held by the cluster_to_ourselves fixture
+        extra = extra + ("-e", "hypervisor_patch_lock_dir=" + str(tmp_path / "locks"))
     proc = ansible_playbook(str(book), *extra, env=env, check=check)
     try:
         data = json.loads(proc.stdout)
@@ -111,9 +115,34 @@ def actions(result, guest, action=None):
     return [a for a in result["actions"] if a["guest"] == guest and (action is None or a["action"] == action)]
 
 
+SHARED_LOCK = os.path.join(ROOT, ".lab", "run", "hypervisor-locks", "cluster-kvm-cluster-a.lock")
+
+
 @pytest.fixture
-def lab_env_tmp(lab, tmp_path):
-    """Fresh guests, a per-test state and evidence directory."""
+def cluster_to_ourselves():
+    """Hold the lab's shared lock of kvm-01's cluster (the one every lab run of the role takes) for the
+    whole test, so no other session's run drains kvm-01's guests under us; waits while one holds it.
+    The test's own runs use a private lock directory."""
+    os.makedirs(os.path.dirname(SHARED_LOCK), exist_ok=True)
+    for dummy in range(900):
+        try:
+            fd = os.open(SHARED_LOCK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            break
+        except FileExistsError:
+            time.sleep(1)
+    else:
+        pytest.fail("the lab's cluster lock %s stayed held for 15 minutes" % SHARED_LOCK)
+    os.write(fd, ("host=pytest-%d\nsince=test\n" % os.getpid()).encode())
+    os.close(fd)
+    try:
+        yield
+    finally:
+        os.unlink(SHARED_LOCK)
+
+
+@pytest.fixture
+def lab_env_tmp(lab, tmp_path, cluster_to_ourselves):
+    """Fresh guests, a per-test state, evidence and lock directory."""
     python = os.path.join(ROOT, ".venv", "bin", "python")
     run([python, os.path.join(ROOT, "lab", "libvirt", "seed.py"), "--uri", URI])
     env = lab_env(HEALTHIT_PATCH_STATE_DIR=tmp_path / "state", HEALTHIT_AUDIT_DIR=tmp_path / "evidence")
@@ -180,7 +209,7 @@ def test_hypervisor_patched_and_every_guest_back(lab_env_tmp, tmp_path):
     record = json.loads((tmp_path / "state" / "hypervisors" / (HOST + ".json")).read_text(encoding="utf-8"))
     assert record["complete"] is True
     assert record["guests"]["lis-web-01"]["state"] == "paused"
-    assert not os.path.exists(os.path.join(ROOT, ".lab", "run", "hypervisor-locks", "cluster-kvm-cluster-a.lock"))
+    assert not (tmp_path / "locks" / "cluster-kvm-cluster-a.lock").exists()
 
     # The audit evidence carries the same result with every guest action.
     in_evidence = evidence_results(str(tmp_path / "evidence"))
