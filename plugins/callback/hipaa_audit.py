@@ -107,9 +107,11 @@ options:
     elements: str
     default: [patch_change_ticket, patch_wave, kev_ids, patch_baseline, awx_job_id, awx_job_template_name, awx_job_launch_type,
               awx_schedule_name, awx_user_name, awx_workflow_job_id, awx_workflow_job_name, awx_inventory_name,
-              awx_project_revision, tower_job_id, tower_job_template_name, tower_job_launch_type, tower_schedule_name,
+              awx_project_revision, awx_parent_job_schedule_name, awx_parent_job_schedule_id, awx_job_template_id,
+              awx_user_id, awx_inventory_id, awx_job_scm_branch, awx_project_scm_branch,
+              tower_job_id, tower_job_template_name, tower_job_launch_type, tower_schedule_name,
               tower_user_name, tower_workflow_job_id, tower_workflow_job_name, tower_inventory_name,
-              tower_project_revision]
+              tower_project_revision, tower_parent_job_schedule_name, tower_parent_job_schedule_id]
     env:
       - name: HEALTHIT_AUDIT_EXTRA_VAR_FIELDS
     ini:
@@ -278,8 +280,12 @@ class CallbackModule(CallbackBase):
             awx = {
                 "job_id": awx_job,
                 "job_template_name": first("awx_job_template_name", "tower_job_template_name"),
-                "schedule_name": first("awx_schedule_name", "tower_schedule_name"),
+                # A job started by a scheduled workflow carries the schedule as its parent's.
+                "schedule_name": first("awx_schedule_name", "tower_schedule_name", "awx_parent_job_schedule_name",
+                                       "tower_parent_job_schedule_name"),
                 "workflow_job_id": first("awx_workflow_job_id", "tower_workflow_job_id"),
+                "workflow_job_name": first("awx_workflow_job_name", "tower_workflow_job_name"),
+                "project_revision": first("awx_project_revision", "tower_project_revision"),
                 "launch_type": first("awx_job_launch_type", "tower_job_launch_type"),
                 "env_job_id": os.environ.get("JOB_ID"),
             }

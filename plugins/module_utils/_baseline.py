@@ -90,7 +90,11 @@ def check(baseline, min_success_rate, min_soak_days, now):
     now = _utc(now) if not isinstance(now, datetime.datetime) else now
     soaked = now - created
     if soaked < datetime.timedelta(days=float(min_soak_days)):
-        return False, 'the baseline has soaked %s, less than the required %s day(s)' % (
-            str(soaked).split('.')[0], min_soak_days)
+        return False, 'the baseline has soaked %s, less than the required %s day(s)' % (_span(soaked), min_soak_days)
     return True, 'baseline %s passed its test wave (%.0f%%) and soaked %s' % (
-        baseline.get('id'), float(baseline['success_rate']) * 100, str(soaked).split('.')[0])
+        baseline.get('id'), float(baseline['success_rate']) * 100, _span(soaked))
+
+
+def _span(delta):
+    """A timedelta without its microseconds, for messages."""
+    return str(delta - datetime.timedelta(microseconds=delta.microseconds))

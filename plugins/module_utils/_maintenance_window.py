@@ -128,7 +128,8 @@ def _slot_start_dates(slot, local_day):
         if not isinstance(spec, dict):
             raise WindowError('patch_tuesday must be a mapping like {weekday: sat, n: 1} or {offset_days: 5}')
         out = []
-        for y, m in {(local_day.year, local_day.month), _prev_month(local_day.year, local_day.month)}:
+        months = [(local_day.year, local_day.month), _prev_month(local_day.year, local_day.month)]
+        for y, m in months:
             pt = patch_tuesday(y, m)
             if 'offset_days' in spec:
                 out.append(pt + datetime.timedelta(days=int(spec['offset_days'])))

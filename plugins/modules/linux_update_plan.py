@@ -56,11 +56,15 @@ options:
     default: auto
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module never changes installed packages; in check mode it still refreshes its private apt lists.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: debian, ubuntu, rhel, fedora
 notes:
   - The dnf path is covered by unit tests of its parsing only; it has not run against a live RPM host in this project's lab.
@@ -172,7 +176,7 @@ def _apt_security_view(module, pattern):
 def _dpkg_installed(module, names):
     if not names:
         return {}
-    rc, out, _ = module.run_command(['dpkg-query', '-W', '-f', '${Package}\t${Version}\t${db:Status-Abbrev}\n'] + list(names),
+    dummy, out, dummy2 = module.run_command(['dpkg-query', '-W', '-f', '${Package}\t${Version}\t${db:Status-Abbrev}\n'] + list(names),
                                     environ_update=_APT_ENV)
     installed = {}
     for line in out.splitlines():
@@ -236,7 +240,7 @@ def plan_dnf(module, p):
         plan = []
         for name in sorted(p['baseline']):
             want = str(p['baseline'][name])
-            rc, out, _ = module.run_command(['rpm', '-q', '--qf', '%{EPOCH}:%{VERSION}-%{RELEASE}\n', name])
+            rc, out, dummy = module.run_command(['rpm', '-q', '--qf', '%{EPOCH}:%{VERSION}-%{RELEASE}\n', name])
             if rc != 0:
                 continue
             have = out.strip().splitlines()[0].replace('(none):', '')

@@ -76,8 +76,15 @@ _TEXT_TRIGGER = re.compile(r"(?i)pass|secret|token|key|credential|cookie|session
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
 
 
+# Names of this collection's own records that contain "key" but never hold a secret: a baseline's
+# platform key (linux:debian:bookworm) and the public id of the HMAC key.
+_NOT_SECRET = frozenset(("baseline_key", "hmac_key_id", "key_id"))
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_secret_name(name: str) -> bool:
+    if name in _NOT_SECRET:
+        return False
     text = _CAMEL.sub(r"\1_\2", str(name)).lower()
     words = [w for w in _SPLIT.split(text) if w]
     if any(w in _SECRET_WORDS for w in words):

@@ -29,7 +29,7 @@ def lab_env(**extra):
 def run(cmd, env=None, check=True, timeout=1800, **kw):
     """Run a command from the repository root and keep its output for the failure message."""
     proc = subprocess.run(cmd, cwd=ROOT, env=env or lab_env(), capture_output=True, text=True,
-                          timeout=timeout, **kw)
+                          timeout=timeout, check=False, **kw)
     if check and proc.returncode != 0:
         raise AssertionError("command failed (rc=%s): %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
                              % (proc.returncode, " ".join(cmd), proc.stdout[-20000:], proc.stderr[-8000:]))

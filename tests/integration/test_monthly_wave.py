@@ -47,12 +47,13 @@ def evidence_records(evidence_dir):
     return records
 
 
-def summary_from_evidence(records):
+def summary_from_evidence(records, proc=None):
     for rec in reversed(records):
         res = rec.get("result") or {}
         if "patch_summary" in res:
             return res["patch_summary"]
-    raise AssertionError("no patch_summary in the evidence")
+    raise AssertionError("no patch_summary in the evidence (%d records)\n%s" % (
+        len(records), (proc.stdout[-6000:] + proc.stderr[-3000:]) if proc is not None else ""))
 
 
 def wave(tmp, wave_name, *extra, check=True, ticket="CHG0042"):
@@ -220,8 +221,8 @@ def test_failed_health_check_rolls_back_and_halts_the_wave(lab, tmp_path):
     health = run(["podman", "exec", "lnx-test-01", "python3", "-c",
                   "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:8080/health').status)"])
     assert health.stdout.strip() == "200"
-    summary = summary_from_evidence(evidence_records(os.path.join(str(tmp_path), "evidence")))
-    assert summary["hosts"]["lnx-test-01"]["status"] == "rolled_back"
+    summary = summary_from_evidence(evidence_records(os.path.join(str(tmp_path), "evidence")), proc)
+    assert summary["hosts"]["lnx-test-01"]["status"] == "rolled_back", summary["hosts"]
     assert "health URL http://127.0.0.1:8080/health" in summary["hosts"]["lnx-test-01"]["reason"]
     assert summary["halted"] is True
     assert summary["hosts"]["lnx-test-02"]["status"] == "skipped"
@@ -240,7 +241,7 @@ def test_ha_peer_is_left_up_when_the_first_member_fails(lab, tmp_path):
     assert proc.returncode != 0
     assert versions("lnx-prod-01")["labpkg-web"] == "1.0"
     assert versions("lnx-prod-02")["labpkg-web"] == "1.0", "the second HA member must not be patched"
-    summary = summary_from_evidence(evidence_records(os.path.join(str(tmp_path), "evidence")))
-    assert summary["hosts"]["lnx-prod-01"]["status"] == "rolled_back"
+    summary = summary_from_evidence(evidence_records(os.path.join(str(tmp_path), "evidence")), proc)
+    assert summary["hosts"]["lnx-prod-01"]["status"] == "rolled_back", summary["hosts"]
     assert summary["hosts"]["lnx-prod-02"]["status"] == "skipped"
     assert "HA group web-ha: lnx-prod-01 did not come back healthy" in summary["hosts"]["lnx-prod-02"]["reason"]

@@ -49,5 +49,5 @@ def test_template_markup_is_refused_naming_the_field(column, value):
 
 
 def test_braces_without_markup_are_fine():
-    fields, extra, _ = _cmdb._split_record({"hostname": "a-01", "notes": "json {\"a\": 1}"}, "/x/hosts.csv", 3, None)
+    dummy, extra, dummy2 = _cmdb._split_record({"hostname": "a-01", "notes": "json {\"a\": 1}"}, "/x/hosts.csv", 3, None)
     assert extra["cmdb_notes"] == 'json {"a": 1}'
