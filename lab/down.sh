@@ -4,7 +4,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/lab/env.sh"
 rc=0
-for part in switches libvirt linux repo; do
+for part in redfish switches libvirt linux repo; do
   if [ -x "$root/lab/$part/down.sh" ]; then
     echo "lab: tearing down $part"
     "$root/lab/$part/down.sh" || rc=1

@@ -4,7 +4,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/lab/env.sh"
 mkdir -p "$root/.lab/run" "$HEALTHIT_AUDIT_DIR" "$HEALTHIT_PATCH_STATE_DIR"
-for part in repo linux libvirt switches; do
+for part in repo linux libvirt switches redfish; do
   if [ -x "$root/lab/$part/up.sh" ]; then
     echo "lab: bringing up $part"
     "$root/lab/$part/up.sh"
