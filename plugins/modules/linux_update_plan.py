@@ -176,8 +176,8 @@ def _apt_security_view(module, pattern):
 def _dpkg_installed(module, names):
     if not names:
         return {}
-    dummy, out, dummy2 = module.run_command(['dpkg-query', '-W', '-f', '${Package}\t${Version}\t${db:Status-Abbrev}\n'] + list(names),
-                                    environ_update=_APT_ENV)
+    query = ['dpkg-query', '-W', '-f', '${Package}\t${Version}\t${db:Status-Abbrev}\n'] + list(names)
+    dummy, out, dummy2 = module.run_command(query, environ_update=_APT_ENV)
     installed = {}
     for line in out.splitlines():
         parts = line.split('\t')

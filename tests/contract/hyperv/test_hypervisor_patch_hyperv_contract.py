@@ -80,6 +80,7 @@ class HypervRun(object):
 def hyperv_run(tmp_path_factory):
     return HypervRun(str(tmp_path_factory.mktemp('hyperv-double')))
 
+
 pytestmark = pytest.mark.contract
 
 
