@@ -34,11 +34,18 @@ if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null; then
   "$root/lab/switches/down.sh"
 fi
 
+# Ports already taken by something else (another checkout's lab) would make a new process die at once
+# while the ports still answer: refuse instead of reporting someone else's switches as ours.
+if listening "${ports[@]}"; then
+  echo "switches: ports ${ports[*]} are already served by another process (another lab checkout?); not starting" >&2
+  exit 1
+fi
+
 setsid "$py" "$root/lab/switches/labswitch.py" --config "$root/lab/switches/lab-switches.yml" \
   --run-dir "$run" --cache-dir "$cache" >>"$run/switches.log" 2>&1 < /dev/null &
 echo $! > "$run/pid"
 for _ in $(seq 1 60); do
-  if listening "${ports[@]}"; then
+  if kill -0 "$(cat "$run/pid")" 2>/dev/null && listening "${ports[@]}"; then
     echo "switches: up (pid $(cat "$run/pid")): sw-core-01:6021 sw-core-02:6022 sw-access-01:6023, images http://127.0.0.1:6080/"
     exit 0
   fi
