@@ -566,20 +566,60 @@ def _severity(value):
     return text if text in SEVERITY_ORDER else 'unknown'
 
 
+def outcome_component(outcome, platform):
+    """What an outcome speaks for: ``None`` for the host's own platform (OS, hypervisor, device
+    firmware), or the name of a component layered on it (``app:<name>`` for a certified clinical
+    application, ``firmware:...`` for a server's BMC-managed firmware on a host of another platform).
+
+    A host's coverage is its platform's verdict; a component reported in the period can only lower it.
+    """
+    key = outcome.get('baseline_key') or ''
+    if key.startswith('app:'):
+        return key
+    if key.startswith('firmware:') and outcome.get('platform') and platform and outcome['platform'] != platform:
+        return key
+    return None
+
+
 def host_verdict(host, platform, runs, period, baselines, compare=None):
     """The host's state in the period, the run that decided it and the runs that mention it.
 
-    ``runs`` are the host's (run, outcome) pairs from verified evidence, in any order.
+    ``runs`` are the host's (run, outcome) pairs from verified evidence, in any order. The platform's
+    own outcomes decide; each component (see ``outcome_component``) reported in the period gets a
+    verdict of its own in ``components``, and one that is not compliant makes the host not covered
+    (an application left failed or rolled back is not a covered host, whatever its OS).
     """
     # Emergency runs install one fix, not the baseline: they are the emergency history's evidence,
     # not a coverage verdict.
     in_period = [(r, o) for r, o in runs if o['when'] in period and not r.check_mode and r.kind != 'emergency']
     in_period.sort(key=lambda ro: (ro[1]['when'], ro[0].run_id))
     trace = [r.run_id for r, _o in in_period]
+    groups = {}
+    for run, out in in_period:
+        groups.setdefault(outcome_component(out, platform), []).append((run, out))
+    verdict = _verdict(platform, groups.pop(None, []), period, baselines, compare)
+    verdict['runs'] = trace
+    verdict['components'] = []
+    for name in sorted(groups):
+        part = _verdict(platform, groups[name], period, baselines, compare)
+        part['component'] = name
+        verdict['components'].append(part)
+    if verdict['state'] == 'compliant':
+        for part in verdict['components']:
+            if part['state'] != 'compliant':
+                verdict.update(state=part['state'], status=part['status'], run_id=part['run_id'],
+                               when=part['when'], reason='%s: %s' % (part['component'], part['reason']))
+                break
+    for part in verdict['components']:
+        verdict['missing'].extend(dict(m, component=part['component']) for m in part['missing'])
+    return verdict
+
+
+def _verdict(platform, in_period, period, baselines, compare):
+    """The verdict of one platform or component from its (run, outcome) pairs, oldest first."""
     if not in_period:
         return {'state': 'never_reported', 'reason': 'no patch run reported this host in the period',
-                'run_id': None, 'when': None, 'runs': [], 'missing': [], 'baseline_id': None,
-                'status': None}
+                'run_id': None, 'when': None, 'missing': [], 'baseline_id': None, 'status': None}
     # Latest first: a completed run decides; an incomplete run only counts against the host.
     for run, out in reversed(in_period):
         status = out['status']
@@ -588,7 +628,7 @@ def host_verdict(host, platform, runs, period, baselines, compare=None):
         plat = platform or out.get('platform')
         baseline = baseline_for(baselines, out.get('baseline_key'), plat, period.end)
         required = baseline_versions(baseline, out.get('baseline_key'), plat) if baseline else {}
-        verdict = {'run_id': run.run_id, 'when': iso(out['when']), 'runs': trace, 'status': status,
+        verdict = {'run_id': run.run_id, 'when': iso(out['when']), 'status': status,
                    'baseline_id': baseline['id'] if baseline else None, 'missing': []}
         if status in COVERED_STATUSES:
             missing = missing_against_baseline(out, required, plat, compare)
@@ -614,7 +654,7 @@ def host_verdict(host, platform, runs, period, baselines, compare=None):
         return verdict
     run, out = in_period[-1]
     return {'state': 'incomplete_run', 'status': out['status'], 'run_id': run.run_id,
-            'when': iso(out['when']), 'runs': trace, 'missing': [], 'baseline_id': None,
+            'when': iso(out['when']), 'missing': [], 'baseline_id': None,
             'reason': 'only runs without a closing record reported this host %s: they cannot prove it'
                       % out['status']}
 
@@ -975,6 +1015,9 @@ def build_report(hosts, excepted, exceptions, evidence_files, baselines, history
                          'baseline for its platform (emergency runs install one fix and feed the emergency history, '
                          'not coverage)',
             'not_covered': 'failed, rolled back, unreachable, skipped, below baseline, only incomplete runs, never reported',
+            'components': 'a clinical application (baseline key app:...) or server firmware reported on a host is a '
+                          'component with a verdict of its own; it never covers the host, and one left failed, '
+                          'rolled back or below its baseline makes the host not covered',
             'excepted': 'hosts under an active exception are out of scope and listed apart',
             'expired_exception': 'hosts whose exception expired are back in scope',
         },
@@ -1017,12 +1060,13 @@ def csv_tables(report):
     tables = {}
     tables['hosts'] = (
         ['host', 'site', 'owner', 'platform', 'wave', 'criticality', 'state', 'status', 'reason', 'run_id',
-         'when', 'baseline_id', 'missing_updates', 'exception_expired', 'runs'],
+         'when', 'baseline_id', 'missing_updates', 'exception_expired', 'runs', 'components'],
         [[h['host'], h['site'], h['owner'], h['platform'], h['wave'], h['criticality'], h['state'], h['status'],
           h['reason'], h['run_id'], h['when'], h['baseline_id'], len(h['missing']), h['exception_expired'],
-          ' '.join(h['runs'])] for h in report['hosts']] +
+          ' '.join(h['runs']), ' '.join('%s=%s' % (c['component'], c['state']) for c in h.get('components') or [])]
+         for h in report['hosts']] +
         [[e['host'], e['site'], e['owner'], e['platform'], None, None, 'excepted', None,
-          'exception %s until %s' % (e['exception_id'], e['expires']), None, None, None, None, False, '']
+          'exception %s until %s' % (e['exception_id'], e['expires']), None, None, None, None, False, '', '']
          for e in report['excepted_hosts']])
     cov = []
     est = report['coverage']['estate']

@@ -1,4 +1,6 @@
 """Fixtures for integration tests that drive the lab's real targets with Ansible."""
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -54,8 +56,45 @@ def ansible_adhoc(pattern, module, module_args="", *args, env=None, check=True):
     return results
 
 
+LOCK_PATH = os.path.join(ROOT, ".lab", "lab.lock")
+
+
+_LOCK = {"depth": 0, "handle": None}
+
+
+@contextlib.contextmanager
+def lab_locked():
+    """Hold the lab: an exclusive flock on .lab/lab.lock, released by the kernel if the process dies.
+
+    The lab's hosts, switches and emulators are shared state: two pytest sessions of this checkout
+    (or anything else that takes the lock, e.g. `flock .lab/lab.lock make test`) interleaving their
+    resets and waves break each other. Re-entrant within one process.
+    """
+    if _LOCK["depth"] == 0:
+        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
+        handle = open(LOCK_PATH, "a", encoding="utf-8")  # pylint: disable=consider-using-with
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _LOCK["handle"] = handle
+    _LOCK["depth"] += 1
+    try:
+        yield
+    finally:
+        _LOCK["depth"] -= 1
+        if _LOCK["depth"] == 0:
+            _LOCK["handle"].close()  # closing the only descriptor releases the flock
+            _LOCK["handle"] = None
+
+
 @pytest.fixture(scope="session")
 def lab():
     """The lab, brought up once per test session (idempotent when it is already up)."""
-    run(["bash", os.path.join(ROOT, "lab", "up.sh")], timeout=3600)
+    with lab_locked():
+        run(["bash", os.path.join(ROOT, "lab", "up.sh")], timeout=3600)
     return ROOT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_lock():
+    """One test module at a time drives the lab (modules set it up in module-scoped fixtures)."""
+    with lab_locked():
+        yield
