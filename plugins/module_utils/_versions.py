@@ -91,6 +91,70 @@ def normalize_scheme(scheme):
     return name
 
 
+# ---------------------------------------------------------------- [epoch:]version[-release]
+
+class _EvrRules(object):
+    """How one package manager splits ``[epoch:]version[-release]`` and says what is wrong with it.
+
+    dpkg and rpm split the same way; they differ in what they forgive (rpm reads an empty or
+    ``(none)`` epoch as 0, dpkg refuses it), in the limits they check and in their words.
+    """
+
+    def __init__(self, scheme, segment_compare, words, zero_epochs=(), max_epoch=None,
+                 text_after_colon=True, single_colon=False):
+        self.scheme = scheme
+        self.segment_compare = segment_compare
+        self.words = words
+        self.zero_epochs = zero_epochs
+        self.max_epoch = max_epoch
+        self.text_after_colon = text_after_colon
+        self.single_colon = single_colon
+
+
+def _split_evr(version, rules):
+    """Return (epoch, version, release) of ``version`` under ``rules`` (a missing release is '')."""
+    text = _text(version, rules.scheme)
+
+    def refuse(why):
+        raise VersionError(rules.scheme, version, rules.words.get(why, why))
+
+    if any(c.isspace() for c in text):
+        refuse('version string has embedded spaces')
+    epoch = 0
+    rest = text
+    if ':' in text:
+        head, rest = text.split(':', 1)
+        if head in rules.zero_epochs:
+            head = '0'
+        if not head:
+            refuse('epoch in version is empty')
+        if not all(c in _DIGITS for c in head):
+            refuse('epoch is not a number')
+        epoch = int(head)
+        if rules.max_epoch is not None and epoch > rules.max_epoch:
+            refuse('epoch in version is too big')
+        if rules.text_after_colon and not rest:
+            refuse('nothing after colon in version number')
+        if rules.single_colon and ':' in rest:
+            refuse('more than one colon')
+    release = ''
+    if '-' in rest:
+        rest, release = rest.rsplit('-', 1)
+        if not release:
+            refuse('release is empty')
+    if not rest:
+        refuse('version is empty')
+    return epoch, rest, release
+
+
+def _compare_evr(a, b, rules):
+    ea, va, ra = _split_evr(a, rules)
+    eb, vb, rb = _split_evr(b, rules)
+    if ea != eb:
+        return _sign(ea - eb)
+    return rules.segment_compare(va, vb) or rules.segment_compare(ra, rb)
+
+
 # ---------------------------------------------------------------- Debian (dpkg)
 
 def _deb_order(c):
@@ -133,44 +197,25 @@ def _deb_verrevcmp(a, b):
     return 0
 
 
+# dpkg's own words for what it refuses.
+_DEBIAN_EVR = _EvrRules('debian', _deb_verrevcmp, {
+    'epoch is not a number': 'epoch in version is not number',
+    'release is empty': 'revision number is empty',
+    'version is empty': 'version number is empty',
+}, max_epoch=2147483647)
+
+
 def parse_debian(version):
     """Split a Debian version into (epoch, upstream, revision) as dpkg's parseversion does.
 
     Only what dpkg treats as errors is refused; what dpkg merely warns about (an upstream
     part not starting with a digit, unusual characters) still orders the way dpkg orders it.
     """
-    text = _text(version, 'debian')
-    if any(c.isspace() for c in text):
-        raise VersionError('debian', version, 'version string has embedded spaces')
-    epoch = 0
-    rest = text
-    if ':' in text:
-        head, rest = text.split(':', 1)
-        if not head:
-            raise VersionError('debian', version, 'epoch in version is empty')
-        if not all(c in _DIGITS for c in head):
-            raise VersionError('debian', version, 'epoch in version is not number')
-        epoch = int(head)
-        if epoch > 2147483647:
-            raise VersionError('debian', version, 'epoch in version is too big')
-        if not rest:
-            raise VersionError('debian', version, 'nothing after colon in version number')
-    revision = ''
-    if '-' in rest:
-        rest, revision = rest.rsplit('-', 1)
-        if not revision:
-            raise VersionError('debian', version, 'revision number is empty')
-    if not rest:
-        raise VersionError('debian', version, 'version number is empty')
-    return epoch, rest, revision
+    return _split_evr(version, _DEBIAN_EVR)
 
 
 def compare_debian(a, b):
-    ea, ua, ra = parse_debian(a)
-    eb, ub, rb = parse_debian(b)
-    if ea != eb:
-        return _sign(ea - eb)
-    return _deb_verrevcmp(ua, ub) or _deb_verrevcmp(ra, rb)
+    return _compare_evr(a, b, _DEBIAN_EVR)
 
 
 # ---------------------------------------------------------------- RPM (rpmvercmp)
@@ -231,42 +276,32 @@ def rpmvercmp(a, b):
     return 1 if one else -1
 
 
+# Order of the checks and wording as rpm's own parser.
+_RPM_EVR = _EvrRules('rpm', rpmvercmp, {}, zero_epochs=('', '(none)'), text_after_colon=False,
+                     single_colon=True)
+
+
 def parse_rpm(version):
     """Split ``[epoch:]version[-release]`` into (epoch, version, release).
 
     A missing epoch is 0 and a missing release is ''; rpmvercmp then orders '' before any
     release, as ``rpm.labelCompare`` does.
     """
-    text = _text(version, 'rpm')
-    if any(c.isspace() for c in text):
-        raise VersionError('rpm', version, 'version string has embedded spaces')
-    epoch = 0
-    rest = text
-    if ':' in text:
-        head, rest = text.split(':', 1)
-        if head in ('', '(none)'):
-            head = '0'
-        if not all(c in _DIGITS for c in head):
-            raise VersionError('rpm', version, 'epoch is not a number')
-        epoch = int(head)
-        if ':' in rest:
-            raise VersionError('rpm', version, 'more than one colon')
-    release = ''
-    if '-' in rest:
-        rest, release = rest.rsplit('-', 1)
-        if not release:
-            raise VersionError('rpm', version, 'release is empty')
-    if not rest:
-        raise VersionError('rpm', version, 'version is empty')
-    return epoch, rest, release
+    return _split_evr(version, _RPM_EVR)
 
 
 def compare_rpm(a, b):
-    ea, va, ra = parse_rpm(a)
-    eb, vb, rb = parse_rpm(b)
-    if ea != eb:
-        return _sign(ea - eb)
-    return rpmvercmp(va, vb) or rpmvercmp(ra, rb)
+    return _compare_evr(a, b, _RPM_EVR)
+
+
+# ---------------------------------------------------------------- versions read by one pattern
+
+def _match(pattern, version, scheme, expected):
+    """The match of ``pattern`` on ``version`` or a VersionError saying what ``scheme`` expected."""
+    m = pattern.match(_text(version, scheme))
+    if not m:
+        raise VersionError(scheme, version, expected)
+    return m
 
 
 # ---------------------------------------------------------------- Cisco IOS classic
@@ -278,11 +313,7 @@ _IOS_RE = re.compile(
 
 
 def _ios_match(version):
-    text = _text(version, 'ios')
-    m = _IOS_RE.match(text)
-    if not m:
-        raise VersionError('ios', version, 'expected MAJOR.MINOR(MAINT)TRAIN[REBUILD], e.g. 15.2(7)E3')
-    return m
+    return _match(_IOS_RE, version, 'ios', 'expected MAJOR.MINOR(MAINT)TRAIN[REBUILD], e.g. 15.2(7)E3')
 
 
 def _ios_key(version):
@@ -345,12 +376,7 @@ _NXOS_RE = re.compile(
 
 
 def _nxos_match(version):
-    text = _text(version, 'nxos')
-    m = _NXOS_RE.match(text)
-    if not m:
-        raise VersionError('nxos', version,
-                           'expected e.g. 9.3(10), 7.0(3)I7(9) or 10.2(5)M')
-    return m
+    return _match(_NXOS_RE, version, 'nxos', 'expected e.g. 9.3(10), 7.0(3)I7(9) or 10.2(5)M')
 
 
 def _nxos_key(version):
@@ -371,19 +397,15 @@ def _nxos_train(version):
 
 # ---------------------------------------------------------------- Juniper Junos
 
-_JUNOS_RE = re.compile(
-    r'^(?P<major>\d+)\.(?P<minor>\d+)(?P<type>[A-Z])(?P<build>\d+)(?:\.(?P<respin>\d+))?'
-    r'(?:-(?P<svc>[SD])(?P<svcnum>\d+)(?:\.(?P<svcrespin>\d+))?)?(?:-EVO)?$')
 # Internal and beta builds precede the release they lead to; X trains are separate lines.
 _JUNOS_TYPE_RANK = {'I': 0, 'B': 1, 'R': 2, 'F': 3, 'X': 4}
+_JUNOS_RE = re.compile(
+    r'^(?P<major>\d+)\.(?P<minor>\d+)(?P<type>[%s])(?P<build>\d+)(?:\.(?P<respin>\d+))?'
+    r'(?:-(?P<svc>[SD])(?P<svcnum>\d+)(?:\.(?P<svcrespin>\d+))?)?(?:-EVO)?$' % ''.join(_JUNOS_TYPE_RANK))
 
 
 def _junos_match(version):
-    text = _text(version, 'junos')
-    m = _JUNOS_RE.match(text)
-    if not m or m.group('type') not in _JUNOS_TYPE_RANK:
-        raise VersionError('junos', version, 'expected e.g. 21.4R3-S5 or 15.1X49-D200')
-    return m
+    return _match(_JUNOS_RE, version, 'junos', 'expected e.g. 21.4R3-S5 or 15.1X49-D200')
 
 
 def _junos_key(version):
