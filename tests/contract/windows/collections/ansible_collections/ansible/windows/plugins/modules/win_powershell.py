@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_powershell for healthit.patching contract tests. Never installed for users.
-# The behaviour is the action plugin of the same name; this file holds the documentation and the argument spec,
-# which mirror the real module's options (tests/contract/windows/test_double_argspec.py keeps them in step).
+# Documentation only, as the real win_reboot: the behaviour is the action plugin of the same name, which reads
+# its argument spec from the options below (plugin_utils/_double.py). The options mirror the real module's
+# (tests/contract/windows/test_double_argspec.py keeps them in step).
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -90,18 +91,8 @@ options:
         description:
         - Same option as the real module; see the ansible.windows documentation.
         type: str
-attributes:
-  check_mode:
-    support: full
-    description: Reports without changing the host state file.
-  diff_mode:
-    support: none
-    description: No diff.
-  platform:
-    platforms: windows
-    description: Stands in for Windows hosts; runs on the controller.
-author:
-- healthit.patching contributors
+extends_documentation_fragment:
+- ansible.windows.contract_double
 """
 
 EXAMPLES = r"""
@@ -111,74 +102,3 @@ EXAMPLES = r"""
 RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
-
-ARGUMENT_SPEC = {
-    'arguments': {
-        'elements': 'str',
-        'type': 'list',
-    },
-    'chdir': {
-        'type': 'str',
-    },
-    'creates': {
-        'type': 'str',
-    },
-    'depth': {
-        'default': 2,
-        'type': 'int',
-    },
-    'error_action': {
-        'choices': ['silently_continue', 'continue', 'stop'],
-        'default': 'continue',
-        'type': 'str',
-    },
-    'executable': {
-        'type': 'str',
-    },
-    'parameters': {
-        'type': 'dict',
-    },
-    'path': {
-        'type': 'str',
-    },
-    'remote_src': {
-        'default': False,
-        'type': 'bool',
-    },
-    'removes': {
-        'type': 'str',
-    },
-    'script': {
-        'type': 'str',
-    },
-    'sensitive_parameters': {
-        'elements': 'dict',
-        'options': {
-            'name': {
-                'required': True,
-                'type': 'str',
-            },
-            'password': {
-                'type': 'str',
-            },
-            'username': {
-                'type': 'str',
-            },
-            'value': {
-                'type': 'str',
-            },
-        },
-        'type': 'list',
-    },
-}
-
-
-def main():
-    from ansible.module_utils.basic import AnsibleModule
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg='CONTRACT DOUBLE: ansible.windows.win_powershell only runs through its action plugin in '
-                         'healthit.patching contract tests')
-
-
-if __name__ == '__main__':
-    main()

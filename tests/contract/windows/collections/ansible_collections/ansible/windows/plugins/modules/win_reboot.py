@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_reboot for healthit.patching contract tests. Never installed for users.
-# The behaviour is the action plugin of the same name; this file holds the documentation and the argument spec,
-# which mirror the real module's options (tests/contract/windows/test_double_argspec.py keeps them in step).
+# Documentation only, as the real win_reboot: the behaviour is the action plugin of the same name, which reads
+# its argument spec from the options below (plugin_utils/_double.py). The options mirror the real module's
+# (tests/contract/windows/test_double_argspec.py keeps them in step).
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -57,18 +58,8 @@ options:
     - Same option as the real module; see the ansible.windows documentation.
     type: str
     default: (Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime).LastBootUpTime.ToFileTime()
-attributes:
-  check_mode:
-    support: full
-    description: Reports without changing the host state file.
-  diff_mode:
-    support: none
-    description: No diff.
-  platform:
-    platforms: windows
-    description: Stands in for Windows hosts; runs on the controller.
-author:
-- healthit.patching contributors
+extends_documentation_fragment:
+- ansible.windows.contract_double
 """
 
 EXAMPLES = r"""
@@ -78,48 +69,3 @@ EXAMPLES = r"""
 RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
-
-ARGUMENT_SPEC = {
-    'boot_time_command': {
-        'default': '(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime).LastBootUpTime.ToFileTime()',
-        'type': 'str',
-    },
-    'connect_timeout': {
-        'aliases': ['connect_timeout_sec'],
-        'default': 5,
-        'type': 'float',
-    },
-    'msg': {
-        'default': 'Reboot initiated by Ansible',
-        'type': 'str',
-    },
-    'post_reboot_delay': {
-        'aliases': ['post_reboot_delay_sec'],
-        'default': 0,
-        'type': 'float',
-    },
-    'pre_reboot_delay': {
-        'aliases': ['pre_reboot_delay_sec'],
-        'default': 2,
-        'type': 'float',
-    },
-    'reboot_timeout': {
-        'aliases': ['reboot_timeout_sec'],
-        'default': 600,
-        'type': 'float',
-    },
-    'test_command': {
-        'type': 'str',
-    },
-}
-
-
-def main():
-    from ansible.module_utils.basic import AnsibleModule
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg='CONTRACT DOUBLE: ansible.windows.win_reboot only runs through its action plugin in '
-                         'healthit.patching contract tests')
-
-
-if __name__ == '__main__':
-    main()

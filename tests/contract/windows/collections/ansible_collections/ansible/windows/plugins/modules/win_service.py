@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # CONTRACT DOUBLE of ansible.windows.win_service for healthit.patching contract tests. Never installed for users.
-# The behaviour is the action plugin of the same name; this file holds the documentation and the argument spec,
-# which mirror the real module's options (tests/contract/windows/test_double_argspec.py keeps them in step).
+# Documentation only, as the real win_reboot: the behaviour is the action plugin of the same name, which reads
+# its argument spec from the options below (plugin_utils/_double.py). The options mirror the real module's
+# (tests/contract/windows/test_double_argspec.py keeps them in step).
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -172,18 +173,8 @@ options:
     description:
     - Same option as the real module; see the ansible.windows documentation.
     type: str
-attributes:
-  check_mode:
-    support: full
-    description: Reports without changing the host state file.
-  diff_mode:
-    support: none
-    description: No diff.
-  platform:
-    platforms: windows
-    description: Stands in for Windows hosts; runs on the controller.
-author:
-- healthit.patching contributors
+extends_documentation_fragment:
+- ansible.windows.contract_double
 """
 
 EXAMPLES = r"""
@@ -193,117 +184,3 @@ EXAMPLES = r"""
 RETURN = r"""
 # The real module's return values; see the ansible.windows documentation.
 """
-
-ARGUMENT_SPEC = {
-    'dependencies': {
-        'elements': 'str',
-        'type': 'list',
-    },
-    'dependency_action': {
-        'choices': ['add', 'remove', 'set'],
-        'default': 'set',
-        'type': 'str',
-    },
-    'description': {
-        'type': 'str',
-    },
-    'desktop_interact': {
-        'default': False,
-        'type': 'bool',
-    },
-    'display_name': {
-        'type': 'str',
-    },
-    'error_control': {
-        'choices': ['critical', 'ignore', 'normal', 'severe'],
-        'type': 'str',
-    },
-    'failure_actions': {
-        'elements': 'dict',
-        'options': {
-            'delay_ms': {
-                'aliases': ['delay'],
-                'default': 0,
-                'type': 'raw',
-            },
-            'type': {
-                'choices': ['none', 'reboot', 'restart', 'run_command'],
-                'required': True,
-                'type': 'str',
-            },
-        },
-        'type': 'list',
-    },
-    'failure_actions_on_non_crash_failure': {
-        'type': 'bool',
-    },
-    'failure_command': {
-        'type': 'str',
-    },
-    'failure_reboot_msg': {
-        'type': 'str',
-    },
-    'failure_reset_period_sec': {
-        'aliases': ['failure_reset_period'],
-        'type': 'raw',
-    },
-    'force_dependent_services': {
-        'default': False,
-        'type': 'bool',
-    },
-    'load_order_group': {
-        'type': 'str',
-    },
-    'name': {
-        'required': True,
-        'type': 'str',
-    },
-    'password': {
-        'type': 'str',
-    },
-    'path': {
-        'type': 'str',
-    },
-    'pre_shutdown_timeout_ms': {
-        'aliases': ['pre_shutdown_timeout'],
-        'type': 'raw',
-    },
-    'required_privileges': {
-        'elements': 'str',
-        'type': 'list',
-    },
-    'service_type': {
-        'choices': ['user_own_process', 'user_share_process', 'win32_own_process', 'win32_share_process'],
-        'type': 'str',
-    },
-    'sid_info': {
-        'choices': ['none', 'restricted', 'unrestricted'],
-        'type': 'str',
-    },
-    'start_mode': {
-        'choices': ['auto', 'delayed', 'disabled', 'manual'],
-        'type': 'str',
-    },
-    'state': {
-        'choices': ['absent', 'paused', 'started', 'stopped', 'restarted'],
-        'type': 'str',
-    },
-    'update_password': {
-        'choices': ['always', 'on_create'],
-        'type': 'str',
-    },
-    'username': {
-        'type': 'str',
-    },
-}
-
-
-def main():
-    from ansible.module_utils.basic import AnsibleModule
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg='CONTRACT DOUBLE: ansible.windows.win_service only runs through its action plugin in '
-                         'healthit.patching contract tests')
-
-
-if __name__ == '__main__':
-    main()

@@ -64,6 +64,28 @@ _CATEGORY_ALIASES = {
     'ServicePacks': 'Service Packs', 'UpdateRollups': 'Update Rollups',
 }
 _PROBE = re.compile(r'^\s*#\s*healthit\.patching probe:\s*(\S+)', re.M)
+# What an AnsibleModule argument spec takes from a documented option (the description stays in the docs).
+_SPEC_KEYS = ('type', 'default', 'choices', 'aliases', 'elements', 'required')
+
+
+def argument_spec(options):
+    """The AnsibleModule argument spec of documented ``options``.
+
+    The double's modules are documentation only: their DOCUMENTATION is the one place their options are written.
+    """
+    spec = {}
+    for name, option in (options or {}).items():
+        entry = {key: option[key] for key in _SPEC_KEYS if key in option}
+        if option.get('suboptions'):
+            entry['options'] = argument_spec(option['suboptions'])
+        spec[name] = entry
+    return spec
+
+
+def module_argument_spec(module):
+    """The argument spec of the double's module ``module`` (e.g. ``win_updates``), from its documentation."""
+    doc = importlib.import_module('ansible_collections.ansible.windows.plugins.modules.%s' % module).DOCUMENTATION
+    return argument_spec(yaml.safe_load(doc).get('options'))
 
 
 def _reg_key(path):
@@ -158,8 +180,7 @@ class DoubleAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
         result = super(DoubleAction, self).run(tmp, task_vars)
-        spec = importlib.import_module('ansible_collections.ansible.windows.plugins.modules.%s' % self.MODULE)
-        dummy, args = self.validate_argument_spec(argument_spec=spec.ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=module_argument_spec(self.MODULE))
         host = DoubleHost(task_vars or {})
         if host.scenario.get('unreachable'):
             result.update(unreachable=True, changed=False,
@@ -311,7 +332,7 @@ class DoubleAction(ActionBase):
 
     def play_win_service(self, host, args, task_vars):
         emulated = ('name', 'state', 'start_mode', 'dependency_action', 'desktop_interact', 'force_dependent_services')
-        spec = importlib.import_module('ansible_collections.ansible.windows.plugins.modules.win_service').ARGUMENT_SPEC
+        spec = module_argument_spec('win_service')
         for option, value in args.items():
             if option not in emulated and value is not None and value != spec[option].get('default'):
                 raise AnsibleActionFail('CONTRACT DOUBLE: win_service option %s is not emulated' % option)

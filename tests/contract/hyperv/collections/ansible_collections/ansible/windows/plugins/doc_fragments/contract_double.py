@@ -1,0 +1,1 @@
+../../../../../../../windows/collections/ansible_collections/ansible/windows/plugins/doc_fragments/contract_double.py
