@@ -23,6 +23,8 @@ attributes:
 notes:
 - The module file holds only this documentation. Its action plugin does the work and validates the task's arguments
   against the options documented here.
+- Examples and return values are those of the real module (see the ansible.windows documentation); how the double
+  is used is in tests/contract/windows/README.md.
 author:
 - healthit.patching contributors
 """

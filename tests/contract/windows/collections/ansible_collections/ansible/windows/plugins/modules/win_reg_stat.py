@@ -33,11 +33,3 @@ options:
 extends_documentation_fragment:
 - ansible.windows.contract_double
 """
-
-EXAMPLES = r"""
-# Used only by tests/contract/windows: see tests/contract/windows/README.md.
-"""
-
-RETURN = r"""
-# The real module's return values; see the ansible.windows documentation.
-"""
