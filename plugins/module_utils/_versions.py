@@ -21,6 +21,7 @@ usable as a ``sorted()`` key that orders exactly as ``compare`` does. Malformed 
 exposure is worse than no answer.
 """
 
+import collections
 import functools
 import re
 
@@ -93,22 +94,11 @@ def normalize_scheme(scheme):
 
 # ---------------------------------------------------------------- [epoch:]version[-release]
 
-class _EvrRules(object):
-    """How one package manager splits ``[epoch:]version[-release]`` and says what is wrong with it.
-
-    dpkg and rpm split the same way; they differ in what they forgive (rpm reads an empty or
-    ``(none)`` epoch as 0, dpkg refuses it), in the limits they check and in their words.
-    """
-
-    def __init__(self, scheme, segment_compare, words, zero_epochs=(), max_epoch=None,
-                 text_after_colon=True, single_colon=False):
-        self.scheme = scheme
-        self.segment_compare = segment_compare
-        self.words = words
-        self.zero_epochs = zero_epochs
-        self.max_epoch = max_epoch
-        self.text_after_colon = text_after_colon
-        self.single_colon = single_colon
+# How one package manager splits ``[epoch:]version[-release]`` and says what is wrong with it. dpkg and rpm
+# split the same way; they differ in what they forgive (rpm reads an empty or ``(none)`` epoch as 0, dpkg
+# refuses it), in the limits they check and in their words (``words`` maps our wording to theirs).
+_EvrRules = collections.namedtuple(
+    '_EvrRules', 'scheme segment_compare words zero_epochs max_epoch text_after_colon single_colon')
 
 
 def _split_evr(version, rules):
@@ -202,7 +192,7 @@ _DEBIAN_EVR = _EvrRules('debian', _deb_verrevcmp, {
     'epoch is not a number': 'epoch in version is not number',
     'release is empty': 'revision number is empty',
     'version is empty': 'version number is empty',
-}, max_epoch=2147483647)
+}, zero_epochs=(), max_epoch=2147483647, text_after_colon=True, single_colon=False)
 
 
 def parse_debian(version):
@@ -277,7 +267,7 @@ def rpmvercmp(a, b):
 
 
 # Order of the checks and wording as rpm's own parser.
-_RPM_EVR = _EvrRules('rpm', rpmvercmp, {}, zero_epochs=('', '(none)'), text_after_colon=False,
+_RPM_EVR = _EvrRules('rpm', rpmvercmp, {}, zero_epochs=('', '(none)'), max_epoch=None, text_after_colon=False,
                      single_colon=True)
 
 
