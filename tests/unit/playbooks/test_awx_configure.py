@@ -62,7 +62,12 @@ def rendered_calls():
             for item in items:
                 item_templar = Templar(loader=loader, variables=dict(variables, item=item))
                 args = _plain(item_templar.template(task[module]))
-                label = item.get("name") or item.get("identifier") if isinstance(item, dict) else None
+                if isinstance(item, dict):
+                    label = item.get("name") or item.get("identifier")
+                elif isinstance(item, list):  # subelements: (workflow, node)
+                    label = "%s-%s" % (item[0]["name"].split(" - ")[-1].replace(" ", "_"), item[1]["identifier"])
+                else:
+                    label = None
                 case = "%02d-%s%s" % (index, module.split(".")[-1], "-" + label if label else "")
                 calls.append((case, module, args))
     return calls
@@ -146,6 +151,7 @@ def test_the_validator_rejects_bad_arguments(module, args, needle):
 
 def test_every_task_is_covered():
     modules = {m for _c, m, _a in CALLS}
+    assert len({c for c, _m, _a in CALLS}) == len(CALLS), "case ids must be unique"
     assert {"awx.awx.organization", "awx.awx.project", "awx.awx.inventory", "awx.awx.inventory_source",
             "awx.awx.credential", "awx.awx.credential_type", "awx.awx.execution_environment",
             "awx.awx.instance_group", "awx.awx.job_template", "awx.awx.workflow_job_template",
@@ -185,7 +191,8 @@ def _templates():
 
 
 @pytest.mark.parametrize("name", ["healthit patching - test wave", "healthit patching - production wave",
-                                  "healthit patching - emergency KEV"])
+                                  "healthit patching - emergency KEV", "healthit patching - clinical application plan",
+                                  "healthit patching - clinical application update"])
 def test_patching_templates_are_never_sliced_limited_or_run_twice_at_once(name):
     jt = _templates()[name]
     assert jt["job_slice_count"] == 1
@@ -233,67 +240,150 @@ def test_surveys_are_well_formed():
 
 
 def test_template_playbooks_exist():
+    """Code-project templates run a playbook of this repository; data-project ones the wrapper of docs/awx.md."""
     for jt in _templates().values():
-        assert os.path.isfile(os.path.join(ROOT, jt["playbook"])), jt["playbook"]
+        if jt["project"] == "healthit.patching":
+            assert os.path.isfile(os.path.join(ROOT, jt["playbook"])), jt["playbook"]
+        else:
+            assert jt["project"] == "healthit patch data" and jt["playbook"] == "clinical_app.yml", jt["name"]
 
 
-def _workflow():
-    nodes = {}
+def _workflows():
+    """{workflow name: {node identifier: node arguments (both passes merged)}}."""
+    flows = {w["name"]: {} for w in _calls("awx.awx.workflow_job_template")}
     for args in _calls("awx.awx.workflow_job_template_node"):
-        nodes.setdefault(args["identifier"], {}).update(args)
-    return nodes
+        flows[args["workflow_job_template"]].setdefault(args["identifier"], {}).update(args)
+    return flows
+
+
+MONTHLY = "healthit patching - monthly cycle"
+CLINICAL = "healthit patching - clinical application update"
+
+
+def _parents(nodes, target):
+    return [i for i, n in nodes.items()
+            if target in n.get("success_nodes", []) + n.get("failure_nodes", []) + n.get("always_nodes", [])]
+
+
+def _only_after_approval(nodes, template):
+    """The one node running `template` is reached only through the success path of approval nodes."""
+    targets = [i for i, n in nodes.items() if n.get("unified_job_template") == template]
+    assert len(targets) == 1, targets
+    (target,) = targets
+    parents = _parents(nodes, target)
+    assert parents, "nothing leads to %s" % target
+    for parent in parents:
+        assert "approval_node" in nodes[parent], "%s reaches %s without an approval" % (parent, target)
+        assert nodes[parent]["success_nodes"] == [target]
+        assert target not in nodes[parent].get("failure_nodes", []) + nodes[parent].get("always_nodes", [])
+        assert nodes[parent]["approval_node"]["timeout"] > 0
+    return target, parents
+
+
+def test_workflows_are_the_monthly_cycle_and_the_clinical_update():
+    assert set(_workflows()) == {MONTHLY, CLINICAL}
 
 
 def test_workflow_gates_production_behind_an_approval():
-    nodes = _workflow()
+    nodes = _workflows()[MONTHLY]
     jts = _templates()
-    wave = {i for i, n in nodes.items() if n.get("unified_job_template") == "healthit patching - test wave"}
-    prod = {i for i, n in nodes.items() if n.get("unified_job_template") == "healthit patching - production wave"}
-    assert len(wave) == 1 and len(prod) == 1
-    (test_node,) = wave
-    (prod_node,) = prod
-    approvals = [i for i in nodes[test_node]["success_nodes"] if "approval_node" in nodes[i]]
-    assert approvals, "the test wave's success must lead to an approval node"
-    for approval in approvals:
-        assert nodes[approval]["success_nodes"] == [prod_node]
-        assert nodes[approval]["approval_node"]["timeout"] > 0
-    # Nothing else reaches the production wave.
-    parents = [i for i, n in nodes.items()
-               if prod_node in n.get("success_nodes", []) + n.get("failure_nodes", []) + n.get("always_nodes", [])]
-    assert parents == approvals
+    (test_node,) = [i for i, n in nodes.items() if n.get("unified_job_template") == "healthit patching - test wave"]
+    _prod, approvals = _only_after_approval(nodes, "healthit patching - production wave")
+    assert set(approvals) <= set(nodes[test_node]["success_nodes"])
     assert set(jts) >= {n["unified_job_template"] for n in nodes.values() if "unified_job_template" in n}
 
 
-def test_every_failure_path_ends_in_a_halt_that_fails():
-    nodes = _workflow()
+def test_clinical_update_runs_only_after_its_rehearsal_and_a_human_approval():
+    nodes = _workflows()[CLINICAL]
+    jts = _templates()
+    update, approvals = _only_after_approval(nodes, "healthit patching - clinical application update")
+    (plan,) = [i for i, n in nodes.items()
+               if n.get("unified_job_template") == "healthit patching - clinical application plan"]
+    # The approval is reached only from a successful rehearsal, and the rehearsal is where the workflow starts.
+    for approval in approvals:
+        assert _parents(nodes, approval) == [plan] and approval in nodes[plan]["success_nodes"]
+    assert _parents(nodes, plan) == []
+    assert nodes[update]["success_nodes"] and nodes[update]["failure_nodes"]
+    assert set(jts) >= {n["unified_job_template"] for n in nodes.values() if "unified_job_template" in n}
+    rehearsal = jts["healthit patching - clinical application plan"]
+    real = jts["healthit patching - clinical application update"]
+    assert rehearsal["job_type"] == "check" and real["job_type"] == "run"
+    for jt in (rehearsal, real):
+        assert (jt["project"], jt["playbook"]) == ("healthit patch data", "clinical_app.yml")
+        assert "healthit Linux SSH" in jt["credentials"] and "healthit evidence HMAC key" in jt["credentials"]
+    assert rehearsal["survey_spec"]["spec"] == real["survey_spec"]["spec"]
+    (flow,) = [w for w in _calls("awx.awx.workflow_job_template") if w["name"] == CLINICAL]
+    spec = {q["variable"]: q for q in flow["survey_spec"]["spec"]}
+    assert set(spec) == {"clinical_app", "patch_change_ticket", "patch_hosts", "clinical_app_version",
+                         "clinical_app_downtime_budget_minutes"}
+    assert spec["clinical_app"]["required"] and spec["patch_change_ticket"]["required"]
+    assert spec["clinical_app_downtime_budget_minutes"]["default"] == 0
+
+
+def _leaves(nodes, ident, seen=()):
+    node = nodes[ident]
+    children = node.get("success_nodes", []) + node.get("failure_nodes", []) + node.get("always_nodes", [])
+    if not children:
+        return {ident}
+    out = set()
+    for child in children:
+        assert child not in seen, "cycle through %s" % child
+        out |= _leaves(nodes, child, seen + (ident,))
+    return out
+
+
+@pytest.mark.parametrize("flow", [MONTHLY, CLINICAL])
+def test_every_failure_path_ends_in_a_halt_that_fails(flow):
+    nodes = _workflows()[flow]
     for ident, node in nodes.items():
         for target in node.get("success_nodes", []) + node.get("failure_nodes", []) + node.get("always_nodes", []):
             assert target in nodes, "%s links to unknown node %s" % (ident, target)
-
-    def leaves(ident, seen=()):
-        node = nodes[ident]
-        children = node.get("success_nodes", []) + node.get("failure_nodes", []) + node.get("always_nodes", [])
-        if not children:
-            return {ident}
-        out = set()
-        for child in children:
-            assert child not in seen, "cycle through %s" % child
-            out |= leaves(child, seen + (ident,))
-        return out
-
     for ident, node in nodes.items():
         if node.get("unified_job_template") == "healthit patching - halt":
             continue
         if node.get("unified_job_template") != "healthit patching - compliance report" or node.get("failure_nodes"):
             assert node.get("failure_nodes") or node.get("always_nodes"), "%s has no failure path" % ident
         for target in node.get("failure_nodes", []):
-            for leaf in leaves(target):
+            for leaf in _leaves(nodes, target):
                 assert nodes[leaf]["unified_job_template"] == "healthit patching - halt", (ident, leaf)
                 assert nodes[leaf]["extra_data"]["awx_halt_reason"]
 
 
+def test_the_graph_checks_catch_an_unguarded_update():
+    """The approval check can fail: a link from the rehearsal straight to the update is reported."""
+    nodes = {k: dict(v) for k, v in _workflows()[CLINICAL].items()}
+    nodes["plan"] = dict(nodes["plan"], success_nodes=nodes["plan"]["success_nodes"] + ["update"])
+    with pytest.raises(AssertionError, match="without an approval"):
+        _only_after_approval(nodes, "healthit patching - clinical application update")
+
+
 def test_halt_template_accepts_the_reason_from_the_node():
     assert _templates()["healthit patching - halt"]["ask_variables_on_launch"] is True
+
+
+def _docs_wrapper():
+    """The data project's clinical_app.yml as docs/awx.md shows it (the yaml block starting with its name)."""
+    with open(os.path.join(ROOT, "docs", "awx.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    match = re.search(r"```yaml\n(# clinical_app\.yml in the data project.*?)```", text, re.S)
+    assert match, "docs/awx.md must show the data project's clinical_app.yml"
+    return match.group(1)
+
+
+def test_the_data_project_wrapper_of_the_docs_runs_the_collection_playbook(tmp_path):
+    wrapper = tmp_path / "clinical_app.yml"
+    wrapper.write_text(_docs_wrapper())
+    plays = yaml.safe_load(wrapper.read_text())
+    assert len(plays) == 1 and plays[0]["ansible.builtin.import_playbook"] == "healthit.patching.clinical_app"
+    assert plays[0]["vars"] == {"clinical_app_register": "{{ playbook_dir }}/approvals/register.yml"}
+    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "--list-tasks", "-i", "localhost,", str(wrapper)],
+                          cwd=str(tmp_path), capture_output=True, text=True, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The collection's own playbook is what runs: its gate, its slot plays, its report.
+    for play in ("Gate - evidence, inventory, change ticket, approval register, hosts in scope",
+                 "Update slot 0", "Report the update"):
+        assert play in proc.stdout, proc.stdout
 
 
 # --- schedules -------------------------------------------------------------------------------------------------
