@@ -11,15 +11,14 @@ read completely must not decide that a vendor approved something. No Ansible imp
 from __future__ import annotations
 
 import datetime
-import hashlib
 import ipaddress
 import re
 
 from ansible_collections.healthit.patching.plugins.module_utils._versions import VersionError, compare, sort_key
 from ansible_collections.healthit.patching.plugins.plugin_utils._exception_register import (
-    ExceptionIndex, classify_pattern)
+    ExceptionIndex, RegisterRecord, classify_pattern, read_register)
 from ansible_collections.healthit.patching.plugins.plugin_utils._source_data import (
-    LineDict, LineList, SourceError, load_yaml, parse_date, read_text)
+    LineDict, LineList, SourceError, parse_date)
 
 REQUIRED_TEXT = ("id", "vendor", "product", "version", "vendor_reference", "approved_by")
 KNOWN_KEYS = REQUIRED_TEXT + ("package_sha256", "approved_on", "expires", "downtime_minutes", "hosts", "groups",
@@ -28,19 +27,12 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GROUP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class Approval:
+class Approval(RegisterRecord):
     """One vendor approval record."""
 
     __slots__ = ("id", "vendor", "product", "version", "package_sha256", "vendor_reference", "approved_by",
                  "approved_on", "expires", "downtime_minutes", "hosts", "kinds", "groups", "change_request",
                  "line", "path")
-
-    def __init__(self, **kwargs):
-        for name in self.__slots__:
-            setattr(self, name, kwargs.get(name))
-
-    def where(self):
-        return "%s line %s" % (self.path, self.line)
 
     def as_dict(self):
         """The record as evidence may show it (no notes: free text could hold anything)."""
@@ -157,28 +149,8 @@ def _record(entry, index, path):
 
 def load_register(path):
     """Read and validate the whole register; any doubt raises SourceError."""
-    text = read_text(path)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    data = load_yaml(path, text)
-    if not isinstance(data, dict):
-        raise SourceError(path, "the register must be a mapping with an 'approvals' list",
-                          line=getattr(data, "line", 1))
-    if "approvals" not in data:
-        raise SourceError(path, "the register has no 'approvals' key", line=data.line, field="approvals")
-    entries = data["approvals"]
-    if not isinstance(entries, list):
-        raise SourceError(path, "must be a list (write [] for an empty register)",
-                          line=data.line_of("approvals"), field="approvals")
-    approvals = []
-    seen = {}
-    for index, raw in enumerate(entries):
-        approval = _record(raw, index, path)
-        if approval.id in seen:
-            raise SourceError(path, "duplicate approval id '%s' (first at line %s)" % (approval.id, seen[approval.id]),
-                              line=approval.line, field="id")
-        seen[approval.id] = approval.line
-        approvals.append(approval)
-    return ApprovalRegister(path, digest, approvals)
+    digest, records = read_register(path, "approvals", "approval", _record)
+    return ApprovalRegister(path, digest, [approval for dummy, approval in records])
 
 
 def _ids(records):

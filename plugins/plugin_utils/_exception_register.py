@@ -31,22 +31,28 @@ KIND_CIDR = "cidr"
 KIND_GLOB = "glob"
 
 
-class ExceptionEntry:
-    """One approved exception."""
+class RegisterRecord:
+    """One record of a register file (this one, or the vendor approval register that reads like it)."""
 
-    __slots__ = ("id", "hosts", "kinds", "application", "reason", "owner", "approved_by", "approved_on",
-                 "expires", "compensating_controls", "line", "path")
+    __slots__ = ()
 
     def __init__(self, **kwargs):
         for name in self.__slots__:
             setattr(self, name, kwargs.get(name))
 
+    def where(self):
+        return "%s line %s" % (self.path, self.line)
+
+
+class ExceptionEntry(RegisterRecord):
+    """One approved exception."""
+
+    __slots__ = ("id", "hosts", "kinds", "application", "reason", "owner", "approved_by", "approved_on",
+                 "expires", "compensating_controls", "line", "path")
+
     def is_active(self, today):
         """Active while today is on or before the expiry date."""
         return today <= self.expires
-
-    def where(self):
-        return "%s line %s" % (self.path, self.line)
 
 
 class Register:
@@ -155,36 +161,47 @@ def _entry(entry, index, path):
     )
 
 
-def load_register(path):
-    """Read and validate the whole register; any doubt raises SourceError."""
+def read_register(path, key, noun, parse):
+    """The SHA-256 of a register file and its records as (raw entry, parsed record) pairs, in file order.
+
+    A register is a mapping whose ``key`` lists one mapping per record; ``parse(raw, index, path)`` turns an
+    entry into a record with ``id`` and ``line`` or raises SourceError. Ids are unique. Any doubt raises
+    SourceError naming file, line and field: a register read in part must not decide anything.
+    """
     text = read_text(path)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     data = load_yaml(path, text)
     if not isinstance(data, dict):
-        raise SourceError(path, "the register must be a mapping with an 'exceptions' list",
+        raise SourceError(path, "the register must be a mapping with an '%s' list" % key,
                           line=getattr(data, "line", 1))
-    if "exceptions" not in data:
-        raise SourceError(path, "the register has no 'exceptions' key", line=data.line, field="exceptions")
-    entries = data["exceptions"]
+    if key not in data:
+        raise SourceError(path, "the register has no '%s' key" % key, line=data.line, field=key)
+    entries = data[key]
     if not isinstance(entries, list):
-        raise SourceError(path, "must be a list (write [] for an empty register)",
-                          line=data.line_of("exceptions"), field="exceptions")
-    exceptions = []
-    warnings = []
+        raise SourceError(path, "must be a list (write [] for an empty register)", line=data.line_of(key), field=key)
+    records = []
     seen = {}
     for index, raw in enumerate(entries):
-        entry = _entry(raw, index, path)
+        record = parse(raw, index, path)
+        if record.id in seen:
+            raise SourceError(path, "duplicate %s id '%s' (first at line %s)" % (noun, record.id, seen[record.id]),
+                              line=record.line, field="id")
+        seen[record.id] = record.line
+        records.append((raw, record))
+    return digest, records
+
+
+def load_register(path):
+    """Read and validate the whole register; any doubt raises SourceError."""
+    digest, records = read_register(path, "exceptions", "exception", _entry)
+    warnings = []
+    for raw, entry in records:
         unknown = sorted(str(k) for k in raw if k not in KNOWN_KEYS)
         if unknown:
             # a misspelt optional key (compensating_control) would silently drop what it holds
             warnings.append("exception %s (%s line %s): unknown field%s %s ignored" % (
                 entry.id, path, entry.line, "" if len(unknown) == 1 else "s", ", ".join(unknown)))
-        if entry.id in seen:
-            raise SourceError(path, "duplicate exception id '%s' (first at line %s)" % (entry.id, seen[entry.id]),
-                              line=entry.line, field="id")
-        seen[entry.id] = entry.line
-        exceptions.append(entry)
-    return Register(path, digest, exceptions, warnings)
+    return Register(path, digest, [entry for dummy, entry in records], warnings)
 
 
 def _glob_keys(pattern):
