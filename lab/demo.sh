@@ -11,17 +11,31 @@ export HEALTHIT_AUDIT_DIR="$demo/evidence" HEALTHIT_PATCH_STATE_DIR="$demo/state
 rm -rf "$demo" && mkdir -p "$HEALTHIT_AUDIT_DIR" "$HEALTHIT_PATCH_STATE_DIR"
 say() { printf '\n=== %s\n' "$*"; }
 linux_hosts=$(awk -F, 'NR>1 && ($3=="linux" || $3=="kvm_hypervisor") {print $1}' inventories/lab/cmdb/hosts.csv)
+servers=$(awk -F, 'NR>1 && $3=="redfish" {print $1}' inventories/lab/cmdb/hosts.csv)
 
 say "Starting from an out-of-date estate: lab repository at its base content, Linux hosts recreated"
 bash lab/repo/reset.sh >/dev/null
 bash lab/linux/reset.sh >/dev/null
 [ -x lab/switches/reset.sh ] && bash lab/switches/reset.sh >/dev/null || true
 [ -x lab/libvirt/reset.sh ] && bash lab/libvirt/reset.sh >/dev/null || true
+bash lab/redfish/reset.sh >/dev/null
 
 versions() {
   for h in $linux_hosts; do
     printf '  %-16s %s\n' "$h" "$(podman exec "$h" dpkg-query -W -f '${Package}=${Version} ' labpkg-web labpkg-kernel labpkg-util)"
   done
+  # the servers' BIOS as their BMC (the lab's Redfish emulator) reports it, with the inventory's BMC settings
+  python3 - $servers <<'PY'
+import base64, json, ssl, sys, urllib.request, yaml
+common = yaml.safe_load(open("inventories/lab/group_vars/redfish.yml"))
+token = base64.b64encode(("%s:%s" % (common["server_firmware_username"], common["server_firmware_password"])).encode()).decode()
+for host in sys.argv[1:]:
+    system = yaml.safe_load(open("inventories/lab/host_vars/%s.yml" % host))["server_firmware_resource_id"]
+    request = urllib.request.Request("https://127.0.0.1:8008/redfish/v1/Systems/" + system,
+                                     headers={"Authorization": "Basic " + token})
+    with urllib.request.urlopen(request, timeout=10, context=ssl._create_unverified_context()) as answer:
+        print("  %-16s bios=%s" % (host, json.load(answer).get("BiosVersion")))
+PY
 }
 say "Installed versions before the cycle"
 versions
@@ -37,7 +51,7 @@ prod_rc=0
 ansible-playbook playbooks/monthly_wave.yml -e patch_wave=production -e patch_change_ticket=CHG0042002 -e patch_batch_size=10 || prod_rc=$?
 bash lab/repo/reset.sh >/dev/null
 
-say "Installed versions after the cycle (production got 1.1 from the baseline, not the untested 1.2)"
+say "Installed versions after the cycle (production got 1.1 from the baseline, not the untested 1.2; both servers' BIOS 1.1.0)"
 versions
 
 say "Verifying the audit evidence of both waves"

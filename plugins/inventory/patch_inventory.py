@@ -23,7 +23,7 @@ description:
     C(ansible_host) (from C(address)). Other CMDB columns become host vars prefixed C(cmdb_).
   - Groups, always present even when empty, one per platform (V(windows_server), V(windows_workstation),
     V(hyperv_hypervisor), V(linux), V(kvm_hypervisor), V(esxi_hypervisor), V(ios), V(iosxe), V(nxos), V(eos),
-    V(junos)); families V(windows) (windows_server, windows_workstation, hyperv_hypervisor), V(linux)
+    V(junos), V(redfish)); families V(windows) (windows_server, windows_workstation, hyperv_hypervisor), V(linux)
     (linux hosts and kvm_hypervisor), V(hypervisors) (kvm, esxi and hyperv hypervisors), V(network)
     (ios, iosxe, nxos, eos, junos); V(wave_test), V(wave_production), V(exception_expired). Per value,
     C(site_<site>), C(window_<maintenance_window>) and C(ha_<ha_group>), lower-cased with characters
@@ -38,7 +38,9 @@ description:
     C(ansible.netcommon.netconf) with C(junipernetworks.junos.junos), which its package and reboot modules
     need. Windows platforms use C(ansible.builtin.psrp) over HTTPS on port 5986; for WinRM set
     C(ansible_connection=ansible.builtin.winrm) (and C(ansible_winrm_transport)) in C(group_vars/windows.yml).
-    Linux and ESXi keep Ansible's SSH default.
+    Linux and ESXi keep Ansible's SSH default. V(redfish) (server firmware managed through the server's BMC, whose
+    C(address) is the BMC's) uses C(ansible.builtin.local), because the Redfish modules run on the controller and
+    speak HTTPS to the BMC; there is no OS to log in to.
   - An exception is active while today is on or before its C(expires) date. An expired exception no longer
     protects its hosts; they are in the inventory, in group V(exception_expired) and carry
     C(patch_exception_expired) (C(id), C(expires), C(owner) of the latest expired exception, C(all) ids).

@@ -31,6 +31,9 @@ PLATFORM_FAMILIES = {
     "nxos": ("network",),
     "eos": ("network",),
     "junos": ("network",),
+    # Server firmware managed through the server's BMC (Redfish): no OS is reached, the platform group
+    # is the family group.
+    "redfish": (),
 }
 PLATFORMS = tuple(sorted(PLATFORM_FAMILIES))
 WAVES = ("test", "production")

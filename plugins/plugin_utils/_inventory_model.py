@@ -34,6 +34,9 @@ CONNECTION_DEFAULTS = {
     "windows_server": dict(_WINDOWS),
     "windows_workstation": dict(_WINDOWS),
     "hyperv_hypervisor": dict(_WINDOWS),
+    # A BMC is reached over HTTPS by the Redfish modules, which run on the controller: there is no OS
+    # session to open, and the CMDB address is the BMC's.
+    "redfish": {"ansible_connection": "ansible.builtin.local"},
 }
 
 _GROUP_JUNK = re.compile(r"[^a-z0-9_]")

@@ -12,7 +12,7 @@ from conftest import ROOT, VENV_BIN, ansible_adhoc, lab_env, run
 LAB_INVENTORY = os.path.join(ROOT, "inventories", "lab")
 REGISTER = os.path.join(LAB_INVENTORY, "exceptions", "register.yml")
 LAB_HOSTS = ["lnx-test-01", "lnx-test-02", "lnx-prod-01", "lnx-prod-02", "lnx-prod-03", "lnx-expired-01",
-             "kvm-01", "sw-core-01", "sw-core-02", "sw-access-01"]
+             "kvm-01", "sw-core-01", "sw-core-02", "sw-access-01", "srv-01", "srv-02"]
 
 
 def unwrap(value):
@@ -81,7 +81,7 @@ def test_marker_names_the_register_that_decided(exported):
 
 
 def test_lab_groups_and_connection_overrides(listed, exported):
-    assert group_hosts(listed, "wave_test") == ["kvm-01", "lnx-test-01", "lnx-test-02", "sw-access-01"]
+    assert group_hosts(listed, "wave_test") == ["kvm-01", "lnx-test-01", "lnx-test-02", "srv-01", "sw-access-01"]
     assert group_hosts(listed, "ha_web_ha") == ["lnx-prod-01", "lnx-prod-02"]
     assert group_hosts(listed, "window_lab_closed") == ["lnx-prod-03"]
     assert group_hosts(listed, "kvm_hypervisor") == ["kvm-01"]
@@ -91,6 +91,11 @@ def test_lab_groups_and_connection_overrides(listed, exported):
     assert hostvars["sw-core-01"]["ansible_connection"] == "ansible.netcommon.network_cli"
     assert hostvars["lnx-test-01"]["ansible_connection"] == "containers.podman.podman"
     assert hostvars["lnx-test-01"]["patch_wave"] == "test"
+    # servers' firmware: the BMC at the CMDB address, reached from the controller (no OS session)
+    assert group_hosts(listed, "redfish") == ["srv-01", "srv-02"]
+    assert exported["redfish"]["vars"]["ansible_connection"] == "ansible.builtin.local"
+    assert hostvars["srv-02"]["ansible_host"] == "127.0.0.1" and hostvars["srv-02"]["patch_wave"] == "production"
+    assert hostvars["srv-01"]["server_firmware_resource_id"] == "5a1b0c3e-0000-4000-8000-000000000001"
 
 
 def test_excluded_host_cannot_be_targeted():

@@ -16,15 +16,13 @@ Contract-tested only (the emulator does not do it, so these tests cannot show it
 """
 import json
 import os
-import re
 
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env, run
+from conftest import ROOT, ansible_playbook, lab_env
+from redfish_lab import BMC_PASSWORD, BMC_USER, RUN, UUID, emulator_posts, reset
 
-RUN = os.path.join(ROOT, ".lab", "run", "redfish")
-UUID = {"srv-01": "5a1b0c3e-0000-4000-8000-000000000001", "srv-02": "5a1b0c3e-0000-4000-8000-000000000002"}
 MODEL = "Lab Server 1"
 CATALOGUE = {"bios": {MODEL: {"version": "1.1.0", "version_scheme": "generic", "image": "lab-bios-1.1.0.bin",
                               "size": 4194304, "md5": "5d41402abc4b2a76b9719d911017c592"}}}
@@ -42,17 +40,6 @@ PLAYBOOK = """
 """
 
 
-def reset():
-    run(["bash", os.path.join(ROOT, "lab", "redfish", "reset.sh")], timeout=120)
-
-
-def emulator_posts():
-    """The POST requests the emulator served since the last reset (which empties its log), in order."""
-    with open(os.path.join(RUN, "emulator.log"), encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
-    return re.findall(r'POST (\S+) HTTP/1\.1\S*" (\d+)', text)
-
-
 @pytest.fixture()
 def redfish(tmp_path):
     reset()
@@ -60,8 +47,8 @@ def redfish(tmp_path):
         name: {"ansible_connection": "local", "ansible_python_interpreter": os.path.join(ROOT, ".venv", "bin", "python"),
                "server_firmware_resource_id": uuid, "server_firmware_model": MODEL}
         for name, uuid in UUID.items()}, "vars": {
-        "server_firmware_baseuri": "127.0.0.1:8008", "server_firmware_username": "lab",
-        "server_firmware_password": "lab-only-bmc-secret", "server_firmware_validate_certs": False,
+        "server_firmware_baseuri": "127.0.0.1:8008", "server_firmware_username": BMC_USER,
+        "server_firmware_password": BMC_PASSWORD, "server_firmware_validate_certs": False,
         "server_firmware_catalogue": CATALOGUE, "server_firmware_image_source": "https://127.0.0.1:8443/firmware/",
         "server_firmware_power_delay": 1, "server_firmware_power_retries": 40}}}
     inv = tmp_path / "inventory.yml"
@@ -113,7 +100,7 @@ def test_servers_updated_one_at_a_time_power_cycled_and_verified(redfish):
     assert posts == [simple, reset_of % UUID["srv-01"], simple, reset_of % UUID["srv-02"]], posts
     # the BMC password never reaches the evidence
     text = "".join(p.read_text() for p in redfish.evidence.glob("*.jsonl"))
-    assert "1.1.0" in text and "lab-only-bmc-secret" not in text
+    assert "1.1.0" in text and BMC_PASSWORD not in text
 
     # a second run finds them current and sends nothing
     rc, res = redfish("srv-01:srv-02")
