@@ -171,6 +171,10 @@ def test_hypervisor_patched_and_every_guest_back(lab_env_tmp, tmp_path):
     assert result["status"] == "patched" and result["rebooted"] is True
     assert result["platform"] == "kvm_hypervisor"
     assert result["before"]["labpkg-kernel"] == "1.0" and result["after"]["labpkg-kernel"] == "1.1"
+    # The wave summary shows a sentence on success too: what the host OS got, the reboot, the guests.
+    reason = result["reason"]
+    assert reason.startswith("host OS: ") and "labpkg-kernel" in reason, reason
+    assert "; rebooted; " in reason and reason.endswith("; %d guests back in their recorded state" % len(GUESTS)), reason
 
     # Every guest is back exactly as recorded: run state and autostart, no managed save or snapshot left.
     after = guest_states()

@@ -4,76 +4,34 @@ They check the role's orchestration (record, drain, Windows patch through window
 and failure paths). They are NOT coverage of Hyper-V, failover clustering or Windows: nothing here runs
 PowerShell, and the cluster's behaviour is scripted in scenarios/.
 """
-import json
+import importlib.util
 import os
-import subprocess
-import sysconfig
 
 import pytest
-import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-DOUBLE = os.path.join(HERE, 'collections')
-CATALOG = os.path.join(ROOT, 'tests', 'contract', 'windows', 'scenarios', '_catalog.yml')
-VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
+# The Windows contract tests' runner, loaded by path: a second conftest here would shadow other directories' own.
+_SPEC = importlib.util.spec_from_file_location(
+    'windows_double_run', os.path.join(os.path.dirname(HERE), 'windows', 'double_run.py'))
+double_run = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(double_run)
 
 
-class HypervRun(object):
-    """One ansible-playbook run: per host the patch_result, and the double's state (call log, cluster)."""
+class HypervRun(double_run.Run):
+    """hypervisor_patch on the Hyper-V nodes: per host the last patch_result (the hypervisor's, printed after
+    windows_patch's own), and the double's state (call log, cluster)."""
+
+    INVENTORY = os.path.join(HERE, 'inventory', 'hosts.yml')
+    PLAYBOOK = os.path.join(HERE, 'playbooks', 'hypervisor_patch.yml')
+    DOUBLE = os.path.join(HERE, 'collections')
 
     def __init__(self, base):
-        self.scenario_dir = os.path.join(base, 'scenarios')
-        os.makedirs(self.scenario_dir)
-        with open(CATALOG, encoding='utf-8') as f:
-            shared = yaml.safe_load(f)
-        for name in sorted(os.listdir(os.path.join(HERE, 'scenarios'))):
-            with open(os.path.join(HERE, 'scenarios', name), encoding='utf-8') as f:
-                merged = dict(shared, **(yaml.safe_load(f) or {}))
-            with open(os.path.join(self.scenario_dir, name), 'w', encoding='utf-8') as f:
-                yaml.safe_dump(merged, f, sort_keys=False)
-        env = dict(os.environ)
-        env.update(
-            PATH=VENV_BIN + os.pathsep + env.get('PATH', ''),
-            ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-            ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([
-                DOUBLE, os.path.join(ROOT, '.build', 'collections'), sysconfig.get_paths()['purelib']]),
-            HEALTHIT_WINDOWS_DOUBLE_DIR=self.scenario_dir,
-            HEALTHIT_AUDIT_DIR=os.path.join(base, 'evidence'),
-            HEALTHIT_PATCH_STATE_DIR=os.path.join(base, 'state'),
-            ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
-            ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
-            ANSIBLE_NOCOLOR='1',
-        )
-        proc = subprocess.run(
-            [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', os.path.join(HERE, 'inventory', 'hosts.yml'),
-             os.path.join(HERE, 'playbooks', 'hypervisor_patch.yml')],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
-        self.rc, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
-        try:
-            data = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError('ansible-playbook printed no JSON (rc=%s)\n%s\n%s'
-                                 % (proc.returncode, proc.stdout[-5000:], proc.stderr[-5000:])) from None
-        self.stats = data.get('stats', {})
-        self.results = {}
-        for play in data.get('plays', []):
-            for task in play.get('tasks', []):
-                for host, result in task.get('hosts', {}).items():
-                    # the last patch_result printed wins: the hypervisor's, after windows_patch's own
-                    if 'patch_result' in result:
-                        self.results[host] = result['patch_result']
-
-    def result(self, host):
-        assert host in self.results, 'no patch_result for %s\n%s' % (host, self.stderr[-3000:])
-        return self.results[host]
-
-    def state(self, host):
-        with open(os.path.join(self.scenario_dir, '%s.state.json' % host), encoding='utf-8') as f:
-            return json.load(f)
+        scenario_dir = os.path.join(base, 'scenarios')
+        double_run.write_scenarios(scenario_dir, os.path.join(HERE, 'scenarios'))
+        super().__init__(scenario_dir, os.path.join(base, 'evidence'))
 
     def probes(self, host):
-        return [c['args']['probe'] for c in self.state(host)['calls'] if c['module'] == 'win_powershell']
+        return [c['args']['probe'] for c in self.calls(host, 'win_powershell')]
 
 
 @pytest.fixture(scope='module')
@@ -93,6 +51,9 @@ def test_drained_patched_resumed(hyperv_run):
     assert result['platform'] == 'hyperv_hypervisor'
     assert result['status'] == 'patched' and result['rebooted'] is True
     assert sorted(result['after']['new_kbs']) == ['KB5034439', 'KB890830']
+    # A sentence on success too: what Windows got and that the node came back.
+    assert result['reason'].startswith('Windows: ') and result['reason'].endswith('; node HV-01 drained and resumed (Up)')
+    assert result['reason'] != 'Windows: no change reported; node HV-01 drained and resumed (Up)'
     assert _actions(result) == [
         ('ehr-app-02', 'record', 'ok'), ('lis-db-02', 'record', 'ok'),
         ('', 'drain', 'ok'), ('', 'host_os', 'patched'), ('', 'resume', 'ok')]

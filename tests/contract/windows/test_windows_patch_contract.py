@@ -172,7 +172,7 @@ def test_a_second_run_is_idempotent(second_run, host):
 
 
 def test_check_mode_searches_and_changes_nothing(fresh_scenarios, tmp_path):
-    from conftest import Run
+    from double_run import Run
     run = Run(fresh_scenarios, str(tmp_path / 'evidence'), '--check', '--limit', 'win-ok,win-prod')
     result = run.result('win-ok')
     assert result['status'] == 'skipped'
@@ -182,7 +182,7 @@ def test_check_mode_searches_and_changes_nothing(fresh_scenarios, tmp_path):
 
 
 def test_bad_selection_input_fails_the_host_naming_the_field(fresh_scenarios, tmp_path):
-    from conftest import Run
+    from double_run import Run
     run = Run(fresh_scenarios, str(tmp_path / 'evidence'), '--limit', 'win-ok',
               '-e', '{"windows_patch_reject_list": ["KB5034439", "(unclosed"]}')
     result = run.result('win-ok')
