@@ -286,8 +286,9 @@ def compare_rpm(a, b):
 
 # ---------------------------------------------------------------- versions read by one pattern
 
-def _match(pattern, version, scheme, expected):
-    """The match of ``pattern`` on ``version`` or a VersionError saying what ``scheme`` expected."""
+def _match(version, scheme):
+    """The match of the scheme's pattern (``_PATTERNS``) on ``version``, or a VersionError saying what it expects."""
+    pattern, expected = _PATTERNS[scheme]
     m = pattern.match(_text(version, scheme))
     if not m:
         raise VersionError(scheme, version, expected)
@@ -302,19 +303,15 @@ _IOS_RE = re.compile(
     r'(?P<train>[A-Z]*)(?P<rebuild>\d*)(?P<rletter>[a-z]*)$')
 
 
-def _ios_match(version):
-    return _match(_IOS_RE, version, 'ios', 'expected MAJOR.MINOR(MAINT)TRAIN[REBUILD], e.g. 15.2(7)E3')
-
-
 def _ios_key(version):
-    m = _ios_match(version)
+    m = _match(version, 'ios')
     return (int(m.group('major')), int(m.group('minor')), int(m.group('maint')),
             int(m.group('interim') or 0), m.group('mletter'), m.group('train'),
             int(m.group('rebuild') or 0), m.group('rletter'))
 
 
 def _ios_train(version):
-    m = _ios_match(version)
+    m = _match(version, 'ios')
     return '%s.%s%s' % (m.group('major'), m.group('minor'), m.group('train'))
 
 
@@ -365,12 +362,8 @@ _NXOS_RE = re.compile(
     r'|(?P<label>[A-Z]))?$')
 
 
-def _nxos_match(version):
-    return _match(_NXOS_RE, version, 'nxos', 'expected e.g. 9.3(10), 7.0(3)I7(9) or 10.2(5)M')
-
-
 def _nxos_key(version):
-    m = _nxos_match(version)
+    m = _match(version, 'nxos')
     # The M/F label of 10.x releases names the release type, not a position in the train.
     return (int(m.group('major')), int(m.group('minor')), int(m.group('maint')),
             m.group('mletter'), m.group('sub') or '', int(m.group('subnum') or 0),
@@ -378,7 +371,7 @@ def _nxos_key(version):
 
 
 def _nxos_train(version):
-    m = _nxos_match(version)
+    m = _match(version, 'nxos')
     if m.group('sub'):
         return '%s.%s(%s%s)%s%s' % (m.group('major'), m.group('minor'), m.group('maint'),
                                     m.group('mletter'), m.group('sub'), m.group('subnum'))
@@ -394,12 +387,8 @@ _JUNOS_RE = re.compile(
     r'(?:-(?P<svc>[SD])(?P<svcnum>\d+)(?:\.(?P<svcrespin>\d+))?)?(?:-EVO)?$' % ''.join(_JUNOS_TYPE_RANK))
 
 
-def _junos_match(version):
-    return _match(_JUNOS_RE, version, 'junos', 'expected e.g. 21.4R3-S5 or 15.1X49-D200')
-
-
 def _junos_key(version):
-    m = _junos_match(version)
+    m = _match(version, 'junos')
     x_train = int(m.group('build')) if m.group('type') == 'X' else 0
     build = 0 if m.group('type') == 'X' else int(m.group('build'))
     return (int(m.group('major')), int(m.group('minor')), _JUNOS_TYPE_RANK[m.group('type')],
@@ -408,10 +397,18 @@ def _junos_key(version):
 
 
 def _junos_train(version):
-    m = _junos_match(version)
+    m = _match(version, 'junos')
     if m.group('type') == 'X':
         return '%s.%sX%s' % (m.group('major'), m.group('minor'), m.group('build'))
     return '%s.%s' % (m.group('major'), m.group('minor'))
+
+
+# What each scheme read by one pattern looks like, and what to say when a version does not.
+_PATTERNS = {
+    'ios': (_IOS_RE, 'expected MAJOR.MINOR(MAINT)TRAIN[REBUILD], e.g. 15.2(7)E3'),
+    'nxos': (_NXOS_RE, 'expected e.g. 9.3(10), 7.0(3)I7(9) or 10.2(5)M'),
+    'junos': (_JUNOS_RE, 'expected e.g. 21.4R3-S5 or 15.1X49-D200'),
+}
 
 
 # ---------------------------------------------------------------- semver and generic
