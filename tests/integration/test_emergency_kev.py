@@ -6,11 +6,19 @@ runs; tests/data/advisories/lab-debian-tracker.json maps CVE-2021-44228 to labpk
 Hosts (reset before and after): lnx-expired-01 (business, its exception expired so it is in scope, on 1.0: exposed), lnx-test-02 (low, upgraded to 1.1 first:
 not exposed), lnx-prod-03 (business, window lab-closed: exposed, patched outside its window with the emergency
 ticket). lnx-exc-01 is under exception EXC-2026-014: reported as a risk, never touched.
+
+Network devices (the lab's fakenos switches, reset before and after through lab/switches/ctl.py, held with its
+test lock): CVE-2023-20198 (Cisco IOS XE Web UI, a real KEV entry) is mapped by tests/data/advisories/lab-firmware.json
+to the IOS XE train 17.9, first fixed 17.9.4a. The core pair (HA group core-pair) runs 17.09.04: exposed, upgraded
+to the catalogue's approved 17.12.1 by network_firmware, one member at a time. sw-access-01 runs IOS 15.2(7)E3, which
+the advisory does not list: not exposed, untouched. CVE-2018-0171 with lab-firmware-beyond-catalogue.json (first fixed
+15.2(7)E11, newer than the approved 15.2(7)E10) makes sw-access-01 exposed but not patched: approve a fixed image first.
 """
 import contextlib
 import datetime
 import fcntl
 import glob
+import importlib.util
 import json
 import os
 import subprocess
@@ -29,8 +37,22 @@ PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
 CVE = "CVE-2021-44228"
 TICKET = "ECHG0042"
 
+SWITCHES = ["sw-core-01", "sw-core-02", "sw-access-01"]
+NET_CVE = "CVE-2023-20198"
+UNAPPROVED_CVE = "CVE-2018-0171"
+FIRMWARE = os.path.join(ROOT, "tests", "data", "advisories", "lab-firmware.json")
+FIRMWARE_BEYOND = os.path.join(ROOT, "tests", "data", "advisories", "lab-firmware-beyond-catalogue.json")
+CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
+PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+CORE_OLD, CORE_NEW = "cat9k_iosxe.17.09.04.SPA.bin", "cat9k_iosxe.17.12.01.SPA.bin"
+ACC_OLD = "c2960x-universalk9-mz.152-7.E3.bin"
+
 sys.path.insert(0, os.path.join(ROOT, "tests", "data", "kev"))
 from lab_catalog import lab_catalog  # noqa: E402  (test data generator, not a module of the collection)
+
+_spec = importlib.util.spec_from_file_location("lab_switches_ctl", CTL)
+switches_ctl = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(switches_ctl)
 
 
 def versions(host):
@@ -98,7 +120,7 @@ def history(tmp, cve=CVE):
 
 def write_catalogs(tmp):
     """The lab catalog, and the 'previous run' copy without CVE-2021-44228, so kev_ids=new finds it."""
-    catalog = lab_catalog([CVE, "CVE-2024-1086"], due_days=2)
+    catalog = lab_catalog([CVE, "CVE-2024-1086", NET_CVE, UNAPPROVED_CVE], due_days=2)
     src = os.path.join(tmp, "kev.json")
     with open(src, "w") as f:
         json.dump(catalog, f, indent=2)
@@ -110,11 +132,13 @@ def write_catalogs(tmp):
     return src, catalog
 
 
-def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), check=True, lock=True):
+def emergency(tmp, *extra, kev_ids=CVE, ticket=TICKET, hosts=":".join(HOSTS), check=True, lock=True, firmware=None):
     env = lab_env(HEALTHIT_PATCH_STATE_DIR=os.path.join(tmp, "state"), HEALTHIT_AUDIT_DIR=os.path.join(tmp, "evidence"))
     args = ["-e", "kev_ids=%s" % kev_ids, "-e", "patch_change_ticket=%s" % ticket, "-e", "patch_hosts=%s" % hosts,
             "-e", "emergency_kev_catalog_src=%s" % os.path.join(tmp, "kev.json"),
             "-e", "emergency_kev_debian_tracker=%s" % TRACKER, "-e", "patch_batch_size=10", *extra]
+    if firmware:
+        args += ["-e", "emergency_kev_firmware_advisories=%s" % firmware]
     with (no_resets() if lock else contextlib.nullcontext()):
         return ansible_playbook(PLAYBOOK, *args, env=env, check=check)
 
@@ -313,3 +337,182 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
         assert summary["rows"][0]["identified"] == events[0]["at"]
     finally:
         reset_hosts("lnx-prod-03")
+
+
+# ---------------------------------------------------------------- network devices
+
+
+def ctl(*args):
+    return run([PYTHON, CTL, *args])
+
+
+def switch_state(name):
+    return json.loads(ctl("state", name).stdout)
+
+
+READ_ONLY = ("show ", "terminal ", "enable", "disable", "exit", "<answer>")
+
+
+def changes_since_reset(name):
+    """The switch's recorded events since the last lab reset, except read-only commands (show, terminal, enable):
+    every copy, verify, configuration, save, boot change, reload or delete the switch saw."""
+    hist = switch_state(name)["history"]
+    last_reset = max(i for i, h in enumerate(hist) if h["event"] == "lab reset")
+    events = [h["event"] for h in hist[last_reset + 1:]]
+    return [e for e in events if not (e.startswith("cmd[") and e.split("] ", 1)[-1].startswith(READ_ONLY))]
+
+
+@pytest.fixture(scope="module")
+def network(lab, tmp_path_factory):
+    """Fresh switches; one emergency run for the IOS XE CVE over all three; the switches reset afterwards."""
+    tmp = str(tmp_path_factory.mktemp("emergency-network"))
+    catalog = write_catalogs(tmp)[1]
+    with switches_ctl.exclusive():
+        ctl("reset")
+        try:
+            data = {"tmp": tmp, "catalog": catalog, "before": {h: switch_state(h) for h in SWITCHES}}
+            data["run"] = emergency(tmp, kev_ids=NET_CVE, hosts=":".join(SWITCHES), firmware=FIRMWARE, check=False)
+            data["after"] = {h: switch_state(h) for h in SWITCHES}
+            data["changes"] = {h: changes_since_reset(h) for h in SWITCHES}
+            data["evidence"] = records(tmp)
+            data["history"] = history(tmp, NET_CVE)
+            yield data
+        finally:
+            ctl("reset")
+
+
+def test_network_run_ends_clean(network):
+    proc = network["run"]
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    summary = last_result_var(network["evidence"], "patch_emergency_summary")
+    assert summary["problems"] == []
+
+
+def test_network_exposure_follows_the_advisory_and_the_catalogue(network):
+    before = network["before"]
+    assert before["sw-core-01"]["running_image"] == before["sw-core-02"]["running_image"] == CORE_OLD
+    assert before["sw-access-01"]["running_image"] == ACC_OLD
+    plan = last_result_var(network["evidence"], "patch_emergency_plan")
+    assert sorted(plan["patch"]) == ["sw-core-01", "sw-core-02"]
+    assert plan["not_exposed"] == ["sw-access-01"]
+    for host in ("sw-core-01", "sw-core-02"):
+        entry = plan["hosts"][host]
+        assert entry["action"] == "patch" and entry["platform"] == "ios"
+        assert entry["image"] == {"platform": "iosxe", "train": "17.9", "version": "17.9.4a"}
+        # The fix is the approved catalogue target (at or above the first fixed release), not the advisory's version.
+        assert entry["firmware_target"] == "17.12.1"
+        assert entry["reason"] == "install exactly ios 17.12.1"
+
+
+def test_exposed_switches_are_upgraded_one_ha_member_at_a_time(network):
+    for host in ("sw-core-01", "sw-core-02"):
+        st = network["after"][host]
+        assert st["running_image"] == CORE_NEW, host
+        assert st["startup_config"]["boot"] == ["flash:" + CORE_NEW, "flash:" + CORE_OLD], host
+        assert st["reloads"] == 1, host
+    # HA slots: sw-core-02 reloaded only after sw-core-01 was back on the new image.
+    first_boot = [h["time"] for h in network["after"]["sw-core-01"]["history"] if h["event"].startswith("booted")][0]
+    second_reload = [h["time"] for h in network["after"]["sw-core-02"]["history"]
+                     if h["event"].startswith("reload requested")][0]
+    assert first_boot < second_reload
+    wave = last_result_var(network["evidence"], "patch_summary")
+    assert sorted(wave["hosts"]) == ["sw-core-01", "sw-core-02"]
+    results = {}
+    for rec in network["evidence"]:
+        res = (rec.get("result") or {}).get("patch_result")
+        if rec.get("host") in ("sw-core-01", "sw-core-02") and res and res.get("status") == "patched":
+            results[rec["host"]] = res
+    for host in ("sw-core-01", "sw-core-02"):
+        r = results[host]
+        assert r["before"]["firmware"] == "17.09.04" and r["after"]["firmware"] == "17.12.01", r
+        assert r["rebooted"] is True
+        steps = [a["step"] for a in r["actions"]]
+        assert steps == ["check", "verify_image", "stage", "verify_image", "backup", "boot", "verify"], steps
+        assert all(a["md5_verified"] for a in r["actions"] if a["step"] in ("verify_image", "stage"))
+    # The emergency window decision let both reload (window lab-open, no blackout).
+    windows = {rec["host"]: rec["result"]["patch_emergency_window"] for rec in network["evidence"]
+               if "patch_emergency_window" in (rec.get("result") or {})}
+    assert windows["sw-core-01"]["allowed"] is True and windows["sw-core-02"]["allowed"] is True
+
+
+def test_the_unexposed_switch_is_untouched(network):
+    assert network["changes"]["sw-access-01"] == []
+    st = network["after"]["sw-access-01"]
+    assert st["running_image"] == ACC_OLD and st["reloads"] == 0
+    assert list(st["flash"]) == list(network["before"]["sw-access-01"]["flash"])
+    assert "sw-access-01" not in [r["host"] for r in last_result_var(network["evidence"], "patch_emergency_summary")["rows"]]
+
+
+def test_the_clock_closes_from_the_running_version_read_again(network):
+    summary = last_result_var(network["evidence"], "patch_emergency_summary")
+    rows = {r["host"]: r for r in summary["rows"]}
+    assert sorted(rows) == ["sw-core-01", "sw-core-02"]
+    due_date = [e for e in network["catalog"]["vulnerabilities"] if e["cveID"] == NET_CVE][0]["dueDate"]
+    due = parse(due_date + "T23:59:59Z")
+    for host, row in rows.items():
+        assert row["cve"] == NET_CVE and row["criticality"] == "clinical_critical"
+        assert row["status"] == "patched", row
+        assert row["reason"] == "upgraded 17.09.04 -> 17.12.01, verified"
+        assert row["fix"] == {"type": "image", "platform": "iosxe", "train": "17.9", "version": "17.9.4a"}
+        identified = parse(row["identified"])
+        # clinical_critical = 24 h, earlier than the lab entry's due date.
+        assert parse(row["deadline"]) == min(identified + datetime.timedelta(hours=24), due)
+        assert row["deadline_source"] == "policy"
+        assert identified <= parse(row["patched"]) <= parse(row["verified"]) <= parse(row["deadline"])
+        assert row["still_exposed"] is False
+        # Read again from the device: 17.12.01 is in a train the advisory does not list as affected.
+        assert row["after"] == "train 17.12 is not listed as affected by %s" % NET_CVE, row["after"]
+        assert row["sla"] == "met"
+    assert summary["sla_counts"] == {"met": 2}
+    events = {}
+    for ev in network["history"]:
+        events.setdefault(ev["host"], []).append(ev)
+    assert sorted(events) == ["sw-core-01", "sw-core-02"]
+    for host, evs in events.items():
+        assert [e["event"] for e in evs] == ["identified", "patched", "verified"], host
+        assert evs[1]["status"] == "patched" and evs[1]["after"]["firmware"] == "17.12.01"
+        assert evs[2]["sla"] == "met"
+    out = network["run"].stdout
+    assert "sw-core-01" in out and "sw-access-01     not exposed" in out
+
+
+@pytest.mark.parametrize("cve, host, image, target, reason", [
+    (UNAPPROVED_CVE, "sw-access-01", "15.2(7)E11", "15.2(7)E10",
+     "not patched: the approved firmware target 15.2(7)E10 is older than the first fixed 15.2(7)E11: "
+     "approve a fixed image first"),
+    (NET_CVE, "sw-core-01", "17.9.4a", "17.12.1",
+     "not patched: the approved firmware target 17.12.1 is not known to be fixed: " + NET_CVE
+     + ": iosxe 17.12.1 older than first fixed 17.12.2 in train 17.12: approve a fixed image first"),
+], ids=["target-older-than-first-fixed", "target-in-an-affected-train"])
+def test_a_catalogue_target_that_does_not_fix_is_refused(lab, tmp_path, cve, host, image, target, reason):
+    """lab-firmware-beyond-catalogue.json: fixes newer than the catalogue approves. Nothing may change on the switch."""
+    tmp = str(tmp_path)
+    write_catalogs(tmp)
+    with switches_ctl.exclusive():
+        ctl("reset")
+        try:
+            before = switch_state(host)
+            proc = emergency(tmp, kev_ids=cve, hosts=host, firmware=FIRMWARE_BEYOND, check=False)
+            changes = changes_since_reset(host)
+            st = switch_state(host)
+        finally:
+            ctl("reset")
+    assert proc.returncode == 0, proc.stdout[-8000:]
+    recs = records(tmp)
+    plan = last_result_var(recs, "patch_emergency_plan")
+    entry = plan["hosts"][host]
+    assert entry["action"] == "report" and plan["patch"] == []
+    assert entry["image"]["version"] == image and entry["firmware_target"] == target
+    assert entry["reason"] == reason
+    # No change on the device: no copy, no verify, no boot variable, no reload.
+    assert changes == []
+    assert st["running_image"] == before["running_image"] and st["reloads"] == 0
+    assert list(st["flash"]) == list(before["flash"])
+    summary = last_result_var(recs, "patch_emergency_summary")
+    row = summary["rows"][0]
+    assert row["host"] == host and row["status"] == "not_patched" and row["sla"] == "open"
+    assert row["reason"] == reason
+    assert summary["problems"] == []
+    # The clock runs: identified, nothing else.
+    assert [e["event"] for e in history(tmp, cve)] == ["identified"]
+    assert "approve a fixed image first" in proc.stdout
