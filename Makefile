@@ -8,6 +8,7 @@ help:
 	@echo "make demo   - set up, bring the lab up, run the monthly waves on it, verify the evidence"
 	@echo "make test   - set up and run every test: unit, lint, sanity, integration (lab), contract"
 	@echo "make lab-up / lab-down - bring the lab up or tear it down (caches kept)"
+	@echo "make lab-reset - put every lab target back to its initial state (lab up; evidence kept)"
 
 setup:
 	@bash lab/setup.sh
@@ -17,6 +18,9 @@ lab-up: setup
 
 lab-down:
 	@bash lab/down.sh
+
+lab-reset:
+	@bash lab/reset.sh
 
 demo: lab-up
 	@bash lab/demo.sh
