@@ -12,7 +12,10 @@ versions="1.0 1.1"
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
-inputs=$( (cd "$here" && find build.sh labapp-ehr -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+# The /health server is the lab's shared one, labpkg-web's source file, shipped here as labhealth.py.
+health="$root/lab/repo/packages/labpkg-web/labweb.py"
+inputs=$( { (cd "$here" && find build.sh labapp-ehr -type f -print0 | sort -z | xargs -0 sha256sum); sha256sum < "$health"; } |
+  sha256sum | cut -c1-16)
 if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$inputs" ] && [ -s "$out/SHA256SUMS" ]; then
   echo "$out"
   exit 0
@@ -25,6 +28,7 @@ for ver in $versions; do
     "$stage/var/spool/labapp-ehr/outbound" "$stage/var/lib/labapp-ehr/sent" "$stage/usr/share/doc/labapp-ehr"
   sed "s/@VERSION@/$ver/g" "$src/labapp_ehr.py" > "$stage/usr/lib/labapp-ehr/labapp_ehr.py"
   chmod 0755 "$stage/usr/lib/labapp-ehr/labapp_ehr.py"
+  install -m 0644 "$health" "$stage/usr/lib/labapp-ehr/labhealth.py"
   install -m 0644 "$src/labapp-ehr.service" "$stage/lib/systemd/system/labapp-ehr.service"
   for script in postinst prerm postrm; do install -m 0755 "$src/$script" "$stage/DEBIAN/$script"; done
   chmod 0755 "$stage/var/spool/labapp-ehr/outbound" "$stage/var/lib/labapp-ehr/sent"

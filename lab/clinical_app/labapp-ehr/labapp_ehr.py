@@ -5,25 +5,20 @@ GET /health answers 200 and the running version while healthy, 503 when /etc/lab
 lists the running version (one per line), so a test can make exactly one version fail its post check.
 A worker sends the interface queue: every second it moves messages from /var/spool/labapp-ehr/outbound
 to /var/lib/labapp-ehr/sent, unless /etc/labapp-ehr/hold-queue exists (a stuck interface).
+The /health server is labhealth.py beside this file: the lab's one health server, labpkg-web's labweb.py,
+copied in by lab/clinical_app/build.sh.
 """
-import http.server
 import os
 import threading
 import time
+
+from labhealth import serve_health
 
 VERSION = "@VERSION@"
 BREAK_FILE = "/etc/labapp-ehr/break-version"
 HOLD_FILE = "/etc/labapp-ehr/hold-queue"
 OUTBOUND = "/var/spool/labapp-ehr/outbound"
 SENT = "/var/lib/labapp-ehr/sent"
-
-
-def broken():
-    try:
-        with open(BREAK_FILE, encoding="utf-8") as handle:
-            return VERSION in (line.strip() for line in handle)
-    except OSError:
-        return False
 
 
 def send_queue():
@@ -37,29 +32,6 @@ def send_queue():
         time.sleep(1)
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    server_version = "labapp-ehr/" + VERSION
-
-    def do_GET(self):
-        if self.path != "/health":
-            self._reply(404, "not found\n")
-        elif broken():
-            self._reply(503, "labapp-ehr %s unhealthy\n" % VERSION)
-        else:
-            self._reply(200, "labapp-ehr %s ok\n" % VERSION)
-
-    def _reply(self, code, text):
-        body = text.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 if __name__ == "__main__":
     threading.Thread(target=send_queue, daemon=True).start()
-    http.server.ThreadingHTTPServer(("127.0.0.1", 8090), Handler).serve_forever()
+    serve_health(8090, "labapp-ehr", VERSION, BREAK_FILE)
