@@ -66,9 +66,10 @@ _LOCK = {"depth": 0, "handle": None}
 def lab_locked():
     """Hold the lab: an exclusive flock on .lab/lab.lock, released by the kernel if the process dies.
 
-    The lab's hosts, switches and emulators are shared state: two pytest sessions of this checkout
-    (or anything else that takes the lock, e.g. `flock .lab/lab.lock make test`) interleaving their
-    resets and waves break each other. Re-entrant within one process.
+    The lab's hosts, switches and emulators are shared state: two pytest sessions of this checkout (or
+    anything else that takes the lock) interleaving their resets and waves break each other. Re-entrant
+    within one process. From a shell: `flock -o .lab/lab.lock make lab-reset` (-o: without it a daemon the
+    command restarts inherits the lock and holds it until it dies).
     """
     if _LOCK["depth"] == 0:
         os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
