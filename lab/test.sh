@@ -14,7 +14,14 @@ stage_unit() {
   pytest -q -p no:cacheprovider tests/unit
 }
 
+# molecule and ansible-lint (ansible-compat) install this collection as a copy into ~/.ansible/collections, which
+# then shadows the checkout for later runs (a stale copy failed lint on a new platform value): forget it.
+forget_installed_copy() {
+  rm -rf "${HOME:-/root}/.ansible/collections/ansible_collections/healthit/patching"
+}
+
 stage_lint() {
+  forget_installed_copy
   ansible-lint --offline -p --profile production
 }
 
@@ -57,6 +64,7 @@ stage_integration() {
     echo "--- molecule test -s $scenario"
     molecule test -s "$scenario" || rc=1
   done
+  forget_installed_copy
   # pytest exits 5 when no test was collected: that is a failure here, a suite that ran nothing proves nothing.
   return $rc
 }

@@ -102,11 +102,14 @@ options:
     description:
       - Extra vars recorded in the run start record. Extra vars are never written wholesale.
       - The default keeps the change ticket (C(patch_change_ticket)), the wave (C(patch_wave)), the KEV ids
-        (C(kev_ids)), the baseline id (C(patch_baseline)) and the AWX/AAP job identity variables (C(awx_*) and C(tower_*)).
+        (C(kev_ids)), the baseline id (C(patch_baseline)), the host restriction (C(patch_hosts)), the clinical
+        application and version of an application update (C(clinical_app), C(clinical_app_version)) and the
+        AWX/AAP job identity variables (C(awx_*) and C(tower_*)).
     type: list
     elements: str
-    default: [patch_change_ticket, patch_wave, kev_ids, patch_baseline, awx_job_id, awx_job_template_name, awx_job_launch_type,
-              awx_schedule_name, awx_user_name, awx_workflow_job_id, awx_workflow_job_name, awx_inventory_name,
+    default: [patch_change_ticket, patch_wave, kev_ids, patch_baseline, patch_hosts, clinical_app, clinical_app_version,
+              awx_job_id, awx_job_template_name, awx_job_launch_type, awx_schedule_name, awx_user_name,
+              awx_workflow_job_id, awx_workflow_job_name, awx_inventory_name,
               awx_project_revision, awx_parent_job_schedule_name, awx_parent_job_schedule_id, awx_job_template_id,
               awx_user_id, awx_inventory_id, awx_job_scm_branch, awx_project_scm_branch,
               tower_job_id, tower_job_template_name, tower_job_launch_type, tower_schedule_name,

@@ -44,14 +44,17 @@ DEFAULT_RESULT_FIELDS = (
 # Result keys kept whatever the allow-list says: the platform roles' result contract.
 ALWAYS_PREFIXES = ("patch_",)
 
+# The hipaa_audit callback's documented default of extra_var_fields (a unit test keeps the two equal).
 DEFAULT_EXTRA_VAR_FIELDS = (
-    "patch_change_ticket", "patch_wave", "kev_ids", "patch_baseline",
-    "awx_job_id", "awx_job_template_name", "awx_job_launch_type", "awx_schedule_name",
-    "awx_user_name", "awx_workflow_job_id", "awx_workflow_job_name", "awx_inventory_name",
-    "awx_project_revision",
+    "patch_change_ticket", "patch_wave", "kev_ids", "patch_baseline", "patch_hosts", "clinical_app",
+    "clinical_app_version",
+    "awx_job_id", "awx_job_template_name", "awx_job_launch_type", "awx_schedule_name", "awx_user_name",
+    "awx_workflow_job_id", "awx_workflow_job_name", "awx_inventory_name", "awx_project_revision",
+    "awx_parent_job_schedule_name", "awx_parent_job_schedule_id", "awx_job_template_id", "awx_user_id",
+    "awx_inventory_id", "awx_job_scm_branch", "awx_project_scm_branch",
     "tower_job_id", "tower_job_template_name", "tower_job_launch_type", "tower_schedule_name",
     "tower_user_name", "tower_workflow_job_id", "tower_workflow_job_name", "tower_inventory_name",
-    "tower_project_revision",
+    "tower_project_revision", "tower_parent_job_schedule_name", "tower_parent_job_schedule_id",
 )
 
 # Whole words (after splitting snake/kebab/camel case) that mark a key as secret ...

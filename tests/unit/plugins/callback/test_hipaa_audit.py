@@ -191,3 +191,11 @@ def test_documentation_renders(plugin_type, name, tmp_path):
                           env=_env(tmp_path), capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and name in proc.stdout, proc.stderr
     assert 'WARNING' not in proc.stderr, proc.stderr
+
+
+def test_documented_extra_var_default_is_the_writers():
+    """The allow-list an operator reads in ansible-doc is the one the writer's callers get."""
+    from ansible_collections.healthit.patching.plugins.callback import hipaa_audit
+    from ansible_collections.healthit.patching.plugins.plugin_utils import _evidence_writer
+    documented = yaml.safe_load(hipaa_audit.DOCUMENTATION)['options']['extra_var_fields']['default']
+    assert documented == list(_evidence_writer.DEFAULT_EXTRA_VAR_FIELDS)
