@@ -13,6 +13,7 @@ import os
 
 import pytest
 
+from ansible_collections.healthit.patching.plugins.plugin_utils import _evidence_writer as ew
 from conftest import ROOT, lab_env, run
 
 pytestmark = pytest.mark.lab
@@ -136,7 +137,10 @@ def test_evidence_run_start_carries_the_awx_job_metadata(job):
 
 def test_evidence_keeps_only_allow_listed_extra_vars(job):
     (records,) = job["evidence"]
-    assert "patch_hosts" not in records[0]["extra_vars"] and "patch_batch_size" not in records[0]["extra_vars"]
+    # patch_hosts (the host restriction) is allow-listed: the auditor sees which hosts the job was aimed at.
+    assert records[0]["extra_vars"]["patch_hosts"] == EXTRAVARS["patch_hosts"]
+    assert "patch_batch_size" not in records[0]["extra_vars"]
+    assert set(records[0]["extra_vars"]) <= set(ew.DEFAULT_EXTRA_VAR_FIELDS)
 
 
 def test_evidence_is_signed_with_the_credential_key_and_verifies(job):
