@@ -19,21 +19,36 @@ RUN = os.path.join(ROOT, ".lab", "run", "switches")
 KNOWN_KEYS = ("corrupt_next_copy", "wrong_version_next_reload", "interfaces_down_next_reload", "flash_free_bytes")
 
 
+_HELD = {"depth": 0, "fd": None}
+
+
 @contextlib.contextmanager
 def exclusive():
     """Hold the lab switches for one test: tests that reset or reload switches must not overlap.
 
     Every test (of any suite) that drives the lab switches should run inside this lock; it blocks
     until the holder is done (flock on .lab/run/switches/tests.lock, released if the holder dies).
+    Re-entrant within one process: a test inside a module fixture that already holds it goes on
+    (a second flock on a new descriptor of the same file would wait for itself forever).
     """
-    os.makedirs(RUN, exist_ok=True)
-    fd = os.open(os.path.join(RUN, "tests.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    if _HELD["depth"] == 0:
+        os.makedirs(RUN, exist_ok=True)
+        fd = os.open(os.path.join(RUN, "tests.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        _HELD["fd"] = fd
+    _HELD["depth"] += 1
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        _HELD["depth"] -= 1
+        if _HELD["depth"] == 0:
+            fcntl.flock(_HELD["fd"], fcntl.LOCK_UN)
+            os.close(_HELD["fd"])
+            _HELD["fd"] = None
 
 
 def reset(names=(), timeout=40):
