@@ -19,36 +19,44 @@ RUN = os.path.join(ROOT, ".lab", "run", "switches")
 KNOWN_KEYS = ("corrupt_next_copy", "wrong_version_next_reload", "interfaces_down_next_reload", "flash_free_bytes")
 
 
-_HELD = {"depth": 0, "fd": None}
+_HELD = {}  # lock file path -> [depth, descriptor] of the locks this process holds
 
 
 @contextlib.contextmanager
-def exclusive():
-    """Hold the lab switches for one test: tests that reset or reload switches must not overlap.
-
-    Every test (of any suite) that drives the lab switches should run inside this lock; it blocks
-    until the holder is done (flock on .lab/run/switches/tests.lock, released if the holder dies).
-    Re-entrant within one process: a test inside a module fixture that already holds it goes on
-    (a second flock on a new descriptor of the same file would wait for itself forever).
-    """
-    if _HELD["depth"] == 0:
-        os.makedirs(RUN, exist_ok=True)
-        fd = os.open(os.path.join(RUN, "tests.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+def reentrant_flock(path):
+    """An exclusive flock on ``path``, released if the holder dies, and re-entrant within one process:
+    a holder that takes it again goes on (a second flock on a new descriptor of the same file would wait
+    for itself forever). The lab's tests use it for the switches (``exclusive``) and for the whole lab
+    (tests/integration/conftest.py)."""
+    held = _HELD.get(path)
+    if held is None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             os.close(fd)
             raise
-        _HELD["fd"] = fd
-    _HELD["depth"] += 1
+        held = _HELD[path] = [0, fd]
+    held[0] += 1
     try:
         yield
     finally:
-        _HELD["depth"] -= 1
-        if _HELD["depth"] == 0:
-            fcntl.flock(_HELD["fd"], fcntl.LOCK_UN)
-            os.close(_HELD["fd"])
-            _HELD["fd"] = None
+        held[0] -= 1
+        if held[0] == 0:
+            del _HELD[path]
+            fcntl.flock(held[1], fcntl.LOCK_UN)
+            os.close(held[1])
+
+
+def exclusive():
+    """Hold the lab switches for one test: tests that reset or reload switches must not overlap.
+
+    Every test (of any suite) that drives the lab switches should run inside this lock; it blocks
+    until the holder is done (flock on .lab/run/switches/tests.lock, released if the holder dies).
+    Re-entrant: a test inside a module fixture that already holds it goes on.
+    """
+    return reentrant_flock(os.path.join(RUN, "tests.lock"))
 
 
 def reset(names=(), timeout=40):

@@ -1,6 +1,5 @@
 """Fixtures for integration tests that drive the lab's real targets with Ansible."""
-import contextlib
-import fcntl
+import importlib.util
 import json
 import os
 import subprocess
@@ -57,12 +56,19 @@ def ansible_adhoc(pattern, module, module_args="", *args, env=None, check=True):
 
 
 LOCK_PATH = os.path.join(ROOT, ".lab", "lab.lock")
+SWITCHES_CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
+
+# The lab switches' control module (reset, inject, state, the switches' test lock), loaded once for every test.
+_spec = importlib.util.spec_from_file_location("lab_switches_ctl", SWITCHES_CTL)
+switches_ctl = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(switches_ctl)
 
 
-_LOCK = {"depth": 0, "handle": None}
+def switch_ctl(*args):
+    """Run lab/switches/ctl.py (reset, inject, state) as tests and shells do."""
+    return run([os.path.join(VENV_BIN, "python"), SWITCHES_CTL, *args])
 
 
-@contextlib.contextmanager
 def lab_locked():
     """Hold the lab: an exclusive flock on .lab/lab.lock, released by the kernel if the process dies.
 
@@ -71,19 +77,7 @@ def lab_locked():
     within one process. From a shell: `flock -o .lab/lab.lock make lab-reset` (-o: without it a daemon the
     command restarts inherits the lock and holds it until it dies).
     """
-    if _LOCK["depth"] == 0:
-        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
-        handle = open(LOCK_PATH, "a", encoding="utf-8")  # pylint: disable=consider-using-with
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _LOCK["handle"] = handle
-    _LOCK["depth"] += 1
-    try:
-        yield
-    finally:
-        _LOCK["depth"] -= 1
-        if _LOCK["depth"] == 0:
-            _LOCK["handle"].close()  # closing the only descriptor releases the flock
-            _LOCK["handle"] = None
+    return switches_ctl.reentrant_flock(LOCK_PATH)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ import contextlib
 import datetime
 import fcntl
 import glob
-import importlib.util
 import json
 import os
 import subprocess
@@ -26,7 +25,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, ansible_playbook, lab_env, run
+from conftest import ROOT, ansible_playbook, lab_env, run, switch_ctl, switches_ctl
 
 pytestmark = pytest.mark.lab
 
@@ -42,17 +41,12 @@ NET_CVE = "CVE-2023-20198"
 UNAPPROVED_CVE = "CVE-2018-0171"
 FIRMWARE = os.path.join(ROOT, "tests", "data", "advisories", "lab-firmware.json")
 FIRMWARE_BEYOND = os.path.join(ROOT, "tests", "data", "advisories", "lab-firmware-beyond-catalogue.json")
-CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
-PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 CORE_OLD, CORE_NEW = "cat9k_iosxe.17.09.04.SPA.bin", "cat9k_iosxe.17.12.01.SPA.bin"
 ACC_OLD = "c2960x-universalk9-mz.152-7.E3.bin"
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "data", "kev"))
 from lab_catalog import lab_catalog  # noqa: E402  (test data generator, not a module of the collection)
 
-_spec = importlib.util.spec_from_file_location("lab_switches_ctl", CTL)
-switches_ctl = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(switches_ctl)
 
 
 def versions(host):
@@ -342,12 +336,9 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
 # ---------------------------------------------------------------- network devices
 
 
-def ctl(*args):
-    return run([PYTHON, CTL, *args])
-
 
 def switch_state(name):
-    return json.loads(ctl("state", name).stdout)
+    return json.loads(switch_ctl("state", name).stdout)
 
 
 READ_ONLY = ("show ", "terminal ", "enable", "disable", "exit", "<answer>")
@@ -368,7 +359,7 @@ def network(lab, tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("emergency-network"))
     catalog = write_catalogs(tmp)[1]
     with switches_ctl.exclusive():
-        ctl("reset")
+        switch_ctl("reset")
         try:
             data = {"tmp": tmp, "catalog": catalog, "before": {h: switch_state(h) for h in SWITCHES}}
             data["run"] = emergency(tmp, kev_ids=NET_CVE, hosts=":".join(SWITCHES), firmware=FIRMWARE, check=False)
@@ -378,7 +369,7 @@ def network(lab, tmp_path_factory):
             data["history"] = history(tmp, NET_CVE)
             yield data
         finally:
-            ctl("reset")
+            switch_ctl("reset")
 
 
 def test_network_run_ends_clean(network):
@@ -489,14 +480,14 @@ def test_a_catalogue_target_that_does_not_fix_is_refused(lab, tmp_path, cve, hos
     tmp = str(tmp_path)
     write_catalogs(tmp)
     with switches_ctl.exclusive():
-        ctl("reset")
+        switch_ctl("reset")
         try:
             before = switch_state(host)
             proc = emergency(tmp, kev_ids=cve, hosts=host, firmware=FIRMWARE_BEYOND, check=False)
             changes = changes_since_reset(host)
             st = switch_state(host)
         finally:
-            ctl("reset")
+            switch_ctl("reset")
     assert proc.returncode == 0, proc.stdout[-8000:]
     recs = records(tmp)
     plan = last_result_var(recs, "patch_emergency_plan")

@@ -1,31 +1,22 @@
 """The lab's emulated Cisco switches answer Ansible like IOS devices and keep state across reloads."""
 import hashlib
 import json
-import importlib.util
 import os
 
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_adhoc, ansible_playbook, run
+from conftest import ROOT, ansible_adhoc, ansible_playbook, switch_ctl, switches_ctl
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
-CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
-PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
-_spec = importlib.util.spec_from_file_location("lab_switches_ctl", CTL)
-switches_ctl = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(switches_ctl)
 
 with open(os.path.join(ROOT, "lab", "switches", "lab-switches.yml"), encoding="utf-8") as _f:
     LAB_SWITCHES = yaml.safe_load(_f)
 
 
-def ctl(*args):
-    return run([PYTHON, CTL, *args])
-
 
 def switch_state(name):
-    return json.loads(ctl("state", name).stdout)
+    return json.loads(switch_ctl("state", name).stdout)
 
 
 def expected_version(name):
@@ -41,9 +32,9 @@ def expected_version(name):
 @pytest.fixture()
 def fresh_switches(lab):
     with switches_ctl.exclusive():
-        ctl("reset")
+        switch_ctl("reset")
         yield
-        ctl("reset")
+        switch_ctl("reset")
 
 
 @pytest.mark.lab
@@ -118,10 +109,10 @@ def test_copy_verify_and_reload_boot_the_new_image(fresh_switches, tmp_path):
 @pytest.mark.lab
 def test_control_file_shrinks_flash_and_reset_restores(fresh_switches):
     name = "sw-core-02"
-    ctl("inject", name, "flash_free_bytes=4096")
+    switch_ctl("inject", name, "flash_free_bytes=4096")
     out = ansible_adhoc(name, "cisco.ios.ios_command", json.dumps({"commands": ["dir flash:"]}), "-i", INVENTORY)
     assert "(4096 bytes free)" in out[name]["stdout"][0]
-    ctl("reset", name)
+    switch_ctl("reset", name)
     out = ansible_adhoc(name, "cisco.ios.ios_command", json.dumps({"commands": ["dir flash:"]}), "-i", INVENTORY)
     assert "(4096 bytes free)" not in out[name]["stdout"][0]
     assert not os.path.exists(os.path.join(ROOT, ".lab", "run", "switches", name + ".control.json"))

@@ -5,7 +5,6 @@ evidence directories, injects failures through the switches' control files and r
 state the lab process saves, so each assertion is about what the device really did.
 """
 import glob
-import importlib.util
 import json
 import os
 import stat
@@ -13,14 +12,9 @@ import stat
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env, run
+from conftest import ROOT, ansible_playbook, lab_env, switch_ctl, switches_ctl
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
-CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
-PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
-_spec = importlib.util.spec_from_file_location("lab_switches_ctl", CTL)
-switches_ctl = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(switches_ctl)
 with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "network.yml"), encoding="utf-8") as _f:
     CATALOGUE = yaml.safe_load(_f)["network_firmware_catalogue"]["ios"]
 
@@ -41,12 +35,9 @@ PLAYBOOK = """
 """
 
 
-def ctl(*args):
-    return run([PYTHON, CTL, *args])
-
 
 def state(name):
-    return json.loads(ctl("state", name).stdout)
+    return json.loads(switch_ctl("state", name).stdout)
 
 
 def commands_since_reset(name):
@@ -59,9 +50,9 @@ def commands_since_reset(name):
 def fw(lab, tmp_path):
     """Fresh switches, private state/evidence dirs, and a runner returning {host: patch_result}."""
     with switches_ctl.exclusive():
-        ctl("reset")
+        switch_ctl("reset")
         yield from _fw(tmp_path)
-        ctl("reset")
+        switch_ctl("reset")
 
 
 def _fw(tmp_path):
@@ -133,7 +124,7 @@ def test_switch_already_on_target_is_untouched(fw):
     rc, res = fw("sw-access-01")
     assert res["sw-access-01"]["status"] == "patched"
     reloads = state("sw-access-01")["reloads"]
-    ctl("inject", "sw-access-01", "flash_free_bytes=0")  # would refuse any copy: none may be tried
+    switch_ctl("inject", "sw-access-01", "flash_free_bytes=0")  # would refuse any copy: none may be tried
     before = len(state("sw-access-01")["history"])
     rc, res = fw("sw-access-01")
     r = res["sw-access-01"]
@@ -148,7 +139,7 @@ def test_switch_already_on_target_is_untouched(fw):
 
 @pytest.mark.lab
 def test_corrupted_image_is_never_activated(fw):
-    ctl("inject", "sw-access-01", "corrupt_next_copy=true")
+    switch_ctl("inject", "sw-access-01", "corrupt_next_copy=true")
     rc, res = fw("sw-access-01", check=False)
     assert rc != 0
     r = res["sw-access-01"]
@@ -165,7 +156,7 @@ def test_corrupted_image_is_never_activated(fw):
 
 @pytest.mark.lab
 def test_insufficient_flash_is_refused_before_any_copy(fw):
-    ctl("inject", "sw-access-01", "flash_free_bytes=4096")
+    switch_ctl("inject", "sw-access-01", "flash_free_bytes=4096")
     rc, res = fw("sw-access-01", check=False)
     assert rc != 0
     r = res["sw-access-01"]
@@ -179,7 +170,7 @@ def test_insufficient_flash_is_refused_before_any_copy(fw):
 
 @pytest.mark.lab
 def test_wrong_version_after_reload_rolls_back_and_spares_the_ha_peer(fw):
-    ctl("inject", "sw-core-01", "wrong_version_next_reload=true")
+    switch_ctl("inject", "sw-core-01", "wrong_version_next_reload=true")
     rc, res = fw("ha_core_pair", check=False)
     assert rc != 0
     r = res["sw-core-01"]
@@ -204,7 +195,7 @@ def test_wrong_version_after_reload_rolls_back_and_spares_the_ha_peer(fw):
 
 @pytest.mark.lab
 def test_switch_back_without_its_interfaces_is_rolled_back(fw):
-    ctl("inject", "sw-access-01", "interfaces_down_next_reload=[\"GigabitEthernet1/0/49\"]")
+    switch_ctl("inject", "sw-access-01", "interfaces_down_next_reload=[\"GigabitEthernet1/0/49\"]")
     rc, res = fw("sw-access-01", check=False)
     assert rc != 0
     r = res["sw-access-01"]
