@@ -13,10 +13,10 @@ import os
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env, run
+from clinical_lab import HOSTS, TODAY, build_packages, health, installed, on_host, record, reset_hosts
+from conftest import ROOT, ansible_playbook, lab_env
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
-HOSTS = ("lnx-test-01", "lnx-test-02")
 STORE = "/var/lib/healthit-patching/clinical-packages"
 
 PLAYBOOK = """
@@ -42,47 +42,10 @@ PLAYBOOK = """
         clinical_app_patch_downtime_budget_minutes: 30
 """
 
-TODAY = datetime.date.today()
-
-
-def reset_hosts():
-    run(["bash", os.path.join(ROOT, "lab", "linux", "reset.sh"), *HOSTS], timeout=900)
-
-
-def on_host(host, *argv, check=True):
-    return run(["podman", "exec", host, *argv], check=check)
-
-
-def installed(host):
-    proc = on_host(host, "dpkg-query", "-W", "-f=${db:Status-Abbrev}|${Version}", "labapp-ehr", check=False)
-    return proc.stdout.split("|")[1] if proc.stdout.startswith("ii ") else None
-
-
-def health(host):
-    code = ("import urllib.request, urllib.error\n"
-            "try:\n print(urllib.request.urlopen('http://127.0.0.1:8090/health', timeout=5).read().decode().strip())\n"
-            "except urllib.error.HTTPError as e:\n print(e.code)\n")
-    return on_host(host, "python3", "-c", code).stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def packages(lab):
-    out = run(["bash", os.path.join(ROOT, "lab", "clinical_app", "build.sh")]).stdout.strip().splitlines()[-1]
-    sums = {}
-    for version in ("1.0", "1.1"):
-        with open(os.path.join(out, "labapp-ehr_%s_all.deb" % version), "rb") as handle:
-            sums[version] = hashlib.sha256(handle.read()).hexdigest()
-    yield out, sums
+    yield build_packages()
     reset_hosts()  # others use these hosts too: leave them as the lab made them
-
-
-def record(rec_id, version, sha, **fields):
-    rec = {"id": rec_id, "vendor": "Lab Medical Systems", "product": "labapp-ehr", "version": version,
-           "package_sha256": sha, "vendor_reference": "LMS-SB-" + rec_id, "approved_by": "Clinical CAB",
-           "approved_on": (TODAY - datetime.timedelta(days=30)).isoformat(),
-           "expires": (TODAY + datetime.timedelta(days=60)).isoformat(), "downtime_minutes": 10}
-    rec.update(fields)
-    return rec
 
 
 @pytest.fixture()
