@@ -7,14 +7,13 @@ the test reads. The same paths run against the emulated switches in tests/integr
 """
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+from conftest import ROOT, SLOT_GROUPS, slots_of
+
 ADVISORIES = os.path.join(ROOT, "tests", "data", "advisories")
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "exposure_plan_cases.yml"),
           encoding="utf-8") as _f:
@@ -53,23 +52,12 @@ PLAYBOOK = """
         mode: "0600"
         content: >-
           {{ {'plan': patch_emergency_plan,
-              'slots': dict(groups | dict2items | selectattr('key', 'match', '^patch_slot_[0-9]+$')
-                            | map(attribute='key') | zip(groups | dict2items
-                            | selectattr('key', 'match', '^patch_slot_[0-9]+$') | map(attribute='value')))} | to_json }}
-"""
-
-
-@pytest.fixture(scope="module")
-def collections(tmp_path_factory):
-    """This checkout as the installed healthit.patching, whatever the environment has set up."""
-    base = tmp_path_factory.mktemp("collections")
-    os.makedirs(base / "ansible_collections" / "healthit")
-    os.symlink(ROOT, base / "ansible_collections" / "healthit" / "patching")
-    return str(base)
+              'slots': %s} | to_json }}
+""" % SLOT_GROUPS
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_network_plan(case, collections, tmp_path):
+def test_network_plan(case, local_play, tmp_path):
     catalogue = {"ios": {m: v for m, v in CATALOGUE["ios"].items() if m != case.get("catalogue_without")}}
     hosts = {}
     for name, sw in SWITCHES.items():
@@ -77,27 +65,14 @@ def test_network_plan(case, collections, tmp_path):
                        "patch_criticality": "clinical_critical", "network_firmware_catalogue": catalogue,
                        "kev_facts": {"platform": "ios", "criticality": "clinical_critical", "model": sw["model"],
                                      "firmware": {"platform": "ios", "version": sw["version"]}}}
-    (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     with open(tmp_path / "kev.json", "w", encoding="utf-8") as f:
         json.dump(lab_catalog(case["cves"]), f)
-    out = tmp_path / "out.json"
-    extra = {"cves": case["cves"], "catalog": str(tmp_path / "kev.json"), "out": str(out),
-             "advisories": os.path.join(ADVISORIES, case["advisories"]), "state_dir": str(tmp_path / "state")}
-    # Only this test's settings: no audit callback, no inventory of the lab.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "HEALTHIT_"))}
-    env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"),
-                           str(tmp_path / "play.yml"), "-e", json.dumps(extra)],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, check=False, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    placed = json.loads(out.read_text())
+    placed = local_play(PLAYBOOK, hosts, {
+        "cves": case["cves"], "catalog": str(tmp_path / "kev.json"), "state_dir": str(tmp_path / "state"),
+        "advisories": os.path.join(ADVISORIES, case["advisories"])})
     plan = placed["plan"]
     got = {h: {k: e[k] for k in ("action", "firmware_target", "reason")} for h, e in plan["hosts"].items()}
     assert got == case["plan"]
     assert plan["not_exposed"] == sorted(case["not_exposed"])
     assert sorted(plan["patch"]) == sorted(case["slots"])
-    slots = {host: int(group.rsplit("_", 1)[1]) for group, members in placed["slots"].items() for host in members}
-    assert slots == case["slots"]
+    assert slots_of(placed["slots"]) == case["slots"]
