@@ -69,6 +69,18 @@ def switch_ctl(*args):
     return run([os.path.join(VENV_BIN, "python"), SWITCHES_CTL, *args])
 
 
+def switch_state(name):
+    """A lab switch's state as ctl.py reports it: image, boot variable, reloads and its event history."""
+    return json.loads(switch_ctl("state", name).stdout)
+
+
+def switch_events_since_reset(name):
+    """Every event the switch recorded since the last lab reset, in order."""
+    hist = switch_state(name)["history"]
+    last_reset = max(i for i, h in enumerate(hist) if h["event"] == "lab reset")
+    return [h["event"] for h in hist[last_reset + 1:]]
+
+
 def lab_locked():
     """Hold the lab: an exclusive flock on .lab/lab.lock, released by the kernel if the process dies.
 

@@ -42,6 +42,7 @@ PLAYBOOK = """
         clinical_app_patch_downtime_budget_minutes: 30
 """
 
+
 @pytest.fixture(scope="module")
 def packages(lab):
     yield build_packages()

@@ -25,7 +25,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, ansible_playbook, lab_env, run, switch_ctl, switches_ctl
+from conftest import ROOT, ansible_playbook, lab_env, run, switch_ctl, switch_events_since_reset, switch_state, switches_ctl
 
 pytestmark = pytest.mark.lab
 
@@ -46,7 +46,6 @@ ACC_OLD = "c2960x-universalk9-mz.152-7.E3.bin"
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "data", "kev"))
 from lab_catalog import lab_catalog  # noqa: E402  (test data generator, not a module of the collection)
-
 
 
 def versions(host):
@@ -336,20 +335,13 @@ def test_blackouts_are_honoured_unless_overridden_with_a_reason(lab, tmp_path):
 # ---------------------------------------------------------------- network devices
 
 
-
-def switch_state(name):
-    return json.loads(switch_ctl("state", name).stdout)
-
-
 READ_ONLY = ("show ", "terminal ", "enable", "disable", "exit", "<answer>")
 
 
 def changes_since_reset(name):
     """The switch's recorded events since the last lab reset, except read-only commands (show, terminal, enable):
     every copy, verify, configuration, save, boot change, reload or delete the switch saw."""
-    hist = switch_state(name)["history"]
-    last_reset = max(i for i, h in enumerate(hist) if h["event"] == "lab reset")
-    events = [h["event"] for h in hist[last_reset + 1:]]
+    events = switch_events_since_reset(name)
     return [e for e in events if not (e.startswith("cmd[") and e.split("] ", 1)[-1].startswith(READ_ONLY))]
 
 

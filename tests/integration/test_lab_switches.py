@@ -6,17 +6,12 @@ import os
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_adhoc, ansible_playbook, switch_ctl, switches_ctl
+from conftest import ROOT, ansible_adhoc, ansible_playbook, switch_ctl, switch_state, switches_ctl
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
 
 with open(os.path.join(ROOT, "lab", "switches", "lab-switches.yml"), encoding="utf-8") as _f:
     LAB_SWITCHES = yaml.safe_load(_f)
-
-
-
-def switch_state(name):
-    return json.loads(switch_ctl("state", name).stdout)
 
 
 def expected_version(name):

@@ -12,7 +12,7 @@ import stat
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env, switch_ctl, switches_ctl
+from conftest import ROOT, ansible_playbook, lab_env, switch_ctl, switch_events_since_reset, switch_state, switches_ctl
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
 with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "network.yml"), encoding="utf-8") as _f:
@@ -33,17 +33,6 @@ PLAYBOOK = """
       ansible.builtin.include_role:
         name: healthit.patching.network_firmware
 """
-
-
-
-def state(name):
-    return json.loads(switch_ctl("state", name).stdout)
-
-
-def commands_since_reset(name):
-    hist = state(name)["history"]
-    last_reset = max(i for i, h in enumerate(hist) if h["event"] == "lab reset")
-    return [h["event"] for h in hist[last_reset + 1:]]
 
 
 @pytest.fixture()
@@ -95,7 +84,7 @@ def test_ha_pair_on_old_version_ends_on_target_verified_with_backups(fw):
         assert r["status"] == "patched", r
         assert r["before"]["firmware"] == "17.09.04" and r["after"]["firmware"] == "17.12.01"
         assert r["rebooted"] is True
-        st = state(name)
+        st = switch_state(name)
         assert st["running_image"] == CORE_NEW
         assert st["startup_config"]["boot"] == ["flash:" + CORE_NEW, "flash:" + CORE_OLD]
         assert st["reloads"] == 1
@@ -110,8 +99,8 @@ def test_ha_pair_on_old_version_ends_on_target_verified_with_backups(fw):
         with open(fw.state_dir / "network-firmware" / (name + ".json"), encoding="utf-8") as f:
             assert json.load(f)["status"] == "verified"
     # serial 1 per HA group: the second member reloaded only after the first was back and verified
-    first_boot = [h["time"] for h in state("sw-core-01")["history"] if h["event"].startswith("booted")][0]
-    second_reload = [h["time"] for h in state("sw-core-02")["history"] if h["event"].startswith("reload requested")][0]
+    first_boot = [h["time"] for h in switch_state("sw-core-01")["history"] if h["event"].startswith("booted")][0]
+    second_reload = [h["time"] for h in switch_state("sw-core-02")["history"] if h["event"].startswith("reload requested")][0]
     assert first_boot < second_reload
     # the evidence has the result with the backup path, and no credential
     text = "".join(open(p, encoding="utf-8").read() for p in glob.glob(str(fw.evidence_dir / "*.jsonl")))
@@ -123,15 +112,15 @@ def test_ha_pair_on_old_version_ends_on_target_verified_with_backups(fw):
 def test_switch_already_on_target_is_untouched(fw):
     rc, res = fw("sw-access-01")
     assert res["sw-access-01"]["status"] == "patched"
-    reloads = state("sw-access-01")["reloads"]
+    reloads = switch_state("sw-access-01")["reloads"]
     switch_ctl("inject", "sw-access-01", "flash_free_bytes=0")  # would refuse any copy: none may be tried
-    before = len(state("sw-access-01")["history"])
+    before = len(switch_state("sw-access-01")["history"])
     rc, res = fw("sw-access-01")
     r = res["sw-access-01"]
     assert r["status"] == "current", r
     assert r["rebooted"] is False and r["actions"] == []
     assert r["before"]["firmware"] == r["after"]["firmware"] == "15.2(7)E10"
-    st = state("sw-access-01")
+    st = switch_state("sw-access-01")
     assert st["reloads"] == reloads
     new_events = [h["event"] for h in st["history"][before:]]
     assert not [e for e in new_events if "copy" in e or "reload" in e or "configure" in e or "delete" in e], new_events
@@ -147,11 +136,11 @@ def test_corrupted_image_is_never_activated(fw):
     assert "checksum mismatch" in r["reason"] and "never set as boot image" in r["reason"]
     verify = [a for a in r["actions"] if a["step"] == "verify"][0]
     assert verify["md5_verified"] is False and verify["md5_expected"] == CATALOGUE["WS-C2960X-48FPD-L"]["md5"]
-    st = state("sw-access-01")
+    st = switch_state("sw-access-01")
     assert st["running_config"]["boot"] == st["startup_config"]["boot"] == ["flash:" + ACC_OLD]
     assert ACC_NEW not in st["flash"]  # deleted, so it can never be booted later
     assert st["reloads"] == 0 and st["running_image"] == ACC_OLD
-    assert not [e for e in commands_since_reset("sw-access-01") if "configure terminal" in e]
+    assert not [e for e in switch_events_since_reset("sw-access-01") if "configure terminal" in e]
 
 
 @pytest.mark.lab
@@ -162,9 +151,9 @@ def test_insufficient_flash_is_refused_before_any_copy(fw):
     r = res["sw-access-01"]
     assert r["status"] == "failed" and r["reason"].startswith("insufficient flash"), r
     assert "4096 free" in r["reason"] and "nothing was copied" in r["reason"]
-    events = commands_since_reset("sw-access-01")
+    events = switch_events_since_reset("sw-access-01")
     assert not [e for e in events if "copy" in e], events
-    st = state("sw-access-01")
+    st = switch_state("sw-access-01")
     assert list(st["flash"]) == [ACC_OLD] and st["reloads"] == 0
 
 
@@ -178,18 +167,18 @@ def test_wrong_version_after_reload_rolls_back_and_spares_the_ha_peer(fw):
     assert "came back on 17.09.04 instead of 17.12.1" in r["reason"] and "verified" in r["reason"]
     assert r["after"]["firmware"] == "17.09.04" and r["rebooted"] is True
     assert "sw-core-02" not in res  # the play stopped before the peer
-    st = state("sw-core-01")
+    st = switch_state("sw-core-01")
     assert st["running_image"] == CORE_OLD and st["reloads"] == 2
     assert st["startup_config"]["boot"] == ["flash:" + CORE_OLD]
     with open(fw.state_dir / "network-firmware" / "sw-core-01.json", encoding="utf-8") as f:
         assert json.load(f)["status"] == "rolled_back"
-    assert commands_since_reset("sw-core-02") == []  # not even a login
+    assert switch_events_since_reset("sw-core-02") == []  # not even a login
 
     # A later run on the peer alone is held back while its partner is not verified.
     rc, res = fw("sw-core-02")
     r2 = res["sw-core-02"]
     assert r2["status"] == "skipped" and "sw-core-01 not verified" in r2["reason"], r2
-    st2 = state("sw-core-02")
+    st2 = switch_state("sw-core-02")
     assert list(st2["flash"]) == [CORE_OLD] and st2["reloads"] == 0
 
 
@@ -202,7 +191,7 @@ def test_switch_back_without_its_interfaces_is_rolled_back(fw):
     assert r["status"] == "rolled_back", r
     assert "interfaces not up: GigabitEthernet1/0/49" in r["reason"]
     assert "CDP neighbours missing: sw-core-01 on GigabitEthernet1/0/49" in r["reason"]
-    st = state("sw-access-01")
+    st = switch_state("sw-access-01")
     assert st["running_image"] == ACC_OLD and st["interfaces_down"] == []
 
 
@@ -211,6 +200,6 @@ def test_closed_window_stages_but_never_reloads(fw):
     rc, res = fw("sw-access-01", window=False)
     r = res["sw-access-01"]
     assert r["status"] == "skipped" and "maintenance window closed" in r["reason"], r
-    st = state("sw-access-01")
+    st = switch_state("sw-access-01")
     assert ACC_NEW in st["flash"]  # staged and verified...
     assert st["reloads"] == 0 and st["running_config"]["boot"] == ["flash:" + ACC_OLD]  # ...not activated
