@@ -73,6 +73,11 @@ _raw:
     approved:
       description: True only when an active record covers the host, the product and the exact version.
       type: bool
+    covered:
+      description: True when some record for the product names the host, its address or one of its groups,
+        whatever its version, dates or downtime (the register speaks about this host for this product).
+        False for an unknown product, a host no record names, and a register that could not be read.
+      type: bool
     valid:
       description: False when the register could not be read or validated.
       type: bool

@@ -167,7 +167,9 @@ def decide(register, product, version, hostname, groups=(), today=None, address=
     if today is None:
         today = datetime.datetime.now(datetime.timezone.utc).date()
     version = str(version).strip()
-    result = {"approved": False, "product": product, "version": version, "host": hostname,
+    # covered: some record of this product names the host, its address or one of its groups (whatever the
+    # version, dates or downtime), i.e. the register speaks about this host for this product
+    result = {"approved": False, "covered": False, "product": product, "version": version, "host": hostname,
               "register": register.path, "register_sha256": register.sha256, "approval": None}
 
     def refuse(reason):
@@ -187,6 +189,7 @@ def decide(register, product, version, hostname, groups=(), today=None, address=
     if not covering:
         return refuse("the approvals for %s (%s) cover neither host %s nor its groups"
                       % (product, _ids(for_product), hostname))
+    result["covered"] = True
     # exact text: dpkg calls 1.1 and 1.1-0 equal, but the vendor approved one named package version
     for_version = [a for a in covering if a.version == version]
     if not for_version:
@@ -223,7 +226,7 @@ def decide_from_file(path, product, version, hostname, **kwargs):
     try:
         register = load_register(path)
     except SourceError as err:
-        return {"approved": False, "valid": False, "product": product, "version": str(version), "host": hostname,
+        return {"approved": False, "covered": False, "valid": False, "product": product, "version": str(version), "host": hostname,
                 "register": path, "register_sha256": None, "approval": None,
                 "reason": "approval register invalid: %s" % err}
     result = decide(register, product, version, hostname, **kwargs)

@@ -37,7 +37,7 @@ def test_invalid_register_refuses_every_decision(case, tmp_path):
     path = tmp_path / "approvals.yml"
     path.write_text(case["register"], encoding="utf-8")
     result = approvals.decide_from_file(str(path), "labapp-ehr", "1.1", "lnx-test-01", groups=["wave_test"])
-    assert result["approved"] is False and result["valid"] is False
+    assert result["approved"] is False and result["valid"] is False and result["covered"] is False
     assert result["reason"].startswith("approval register invalid: %s" % path)
     assert "line %s" % case["line"] in result["reason"]
 
@@ -64,6 +64,8 @@ def test_decision(case, register):
     result = approvals.decide(register, query.pop("product"), query.pop("version"), query.pop("host"),
                               today=today, **query)
     assert result["approved"] is case["approved"], result["reason"]
+    # every case is about a host the register covers unless it says otherwise
+    assert result["covered"] is case.get("covered", True), result["reason"]
     if "reason" in case:
         assert case["reason"] in result["reason"]
     if case["approved"]:
