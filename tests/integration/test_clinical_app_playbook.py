@@ -196,7 +196,7 @@ def test_failing_post_check_rolls_back_and_the_summary_says_so(app):
     assert r1["status"] == "rolled_back" and "rolled back to labapp-ehr 1.0" in r1["reason"], r1
     assert "post check failed: http://127.0.0.1:8090/health answered 503" in r1["reason"]
     assert r1["baseline_key"] == "app:labapp-ehr"
-    assert r2["status"] == "skipped" and r2["reason"].startswith("run halted: 1 of 2 hosts failed (lnx-test-01)"), r2
+    assert r2["status"] == "skipped" and r2["reason"].startswith("wave halted: 1 of 2 hosts failed (lnx-test-01)"), r2
     assert res.summary["halted"] and res.summary["counts"] == {"rolled_back": 1, "skipped": 1}
     assert res.summary["hosts"]["lnx-test-01"]["status"] == "rolled_back"
     assert any("lnx-test-01 failed or rolled back" in m for m in res.failures), res.failures
