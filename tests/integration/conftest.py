@@ -55,6 +55,38 @@ def ansible_adhoc(pattern, module, module_args="", *args, env=None, check=True):
     return results
 
 
+def json_env(**extra):
+    """lab_env() with the ansible.posix.json stdout callback, for tests that read what a playbook printed."""
+    return lab_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **extra)
+
+
+def reported_results(stdout, task_suffix="Report the result"):
+    """{host: patch_result} from the json callback's output: what the tasks named ...task_suffix printed."""
+    results = {}
+    for one_play in json.loads(stdout)["plays"]:
+        for task in one_play["tasks"]:
+            if task["task"]["name"].endswith(task_suffix):
+                for host, res in task["hosts"].items():
+                    results[host] = res["patch_result"]
+    return results
+
+
+LAB_PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
+
+
+def package_versions(host, packages=None):
+    """{package: version} installed in a lab container, as dpkg says."""
+    out = subprocess.run(["podman", "exec", host, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n",
+                          *(packages or LAB_PACKAGES)], capture_output=True, text=True, check=True, env=lab_env()).stdout
+    return dict(line.split() for line in out.splitlines())
+
+
+def boot_time(host):
+    """When the lab container's PID 1 started: changes with every real reboot."""
+    return subprocess.run(["podman", "exec", host, "stat", "-c", "%Y", "/proc/1"], capture_output=True, text=True,
+                          check=True, env=lab_env()).stdout.strip()
+
+
 LOCK_PATH = os.path.join(ROOT, ".lab", "lab.lock")
 SWITCHES_CTL = os.path.join(ROOT, "lab", "switches", "ctl.py")
 

@@ -7,14 +7,13 @@ inventory, and then reads the hosts themselves (dpkg, the running service's answ
 """
 import datetime
 import hashlib
-import json
 import os
 
 import pytest
 import yaml
 
 from clinical_lab import HOSTS, TODAY, build_packages, health, installed, on_host, record, reset_hosts
-from conftest import ROOT, ansible_playbook, lab_env
+from conftest import ROOT, ansible_playbook, json_env, reported_results
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
 STORE = "/var/lib/healthit-patching/clinical-packages"
@@ -63,17 +62,11 @@ def app(packages, tmp_path):
         register = tmp_path / "approvals.yml"
         register.write_text(register_text if register_text is not None
                             else yaml.safe_dump({"approvals": approvals}, sort_keys=False))
-        env = lab_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"),
-                      ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        env = json_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"))
         proc = ansible_playbook(str(book), "-i", INVENTORY, "-e", "app_hosts=" + hosts, "-e", "app_dir=" + out,
                                 "-e", "clinical_app_patch_register=" + str(register),
                                 "-e", "clinical_app_patch_version=" + version, env=env, check=False)
-        results = {}
-        for p in json.loads(proc.stdout)["plays"]:
-            for task in p["tasks"]:
-                if task["task"]["name"].endswith("Report the result"):
-                    for host, res in task["hosts"].items():
-                        results[host] = res["patch_result"]
+        results = reported_results(proc.stdout)
         assert results, proc.stdout[-5000:] + proc.stderr[-3000:]
         return proc.returncode, results
 

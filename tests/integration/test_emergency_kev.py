@@ -25,14 +25,14 @@ import sys
 
 import pytest
 
-from conftest import ROOT, ansible_playbook, lab_env, run, switch_ctl, switch_events_since_reset, switch_state, switches_ctl
+from conftest import (ROOT, ansible_playbook, boot_time, lab_env, package_versions as versions, run, switch_ctl,
+                      switch_events_since_reset, switch_state, switches_ctl)
 
 pytestmark = pytest.mark.lab
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "emergency_kev.yml")
 TRACKER = os.path.join(ROOT, "tests", "data", "advisories", "lab-debian-tracker.json")
 HOSTS = ["lnx-expired-01", "lnx-test-02", "lnx-prod-03"]
-PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
 CVE = "CVE-2021-44228"
 TICKET = "ECHG0042"
 
@@ -46,17 +46,6 @@ ACC_OLD = "c2960x-universalk9-mz.152-7.E3.bin"
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "data", "kev"))
 from lab_catalog import lab_catalog  # noqa: E402  (test data generator, not a module of the collection)
-
-
-def versions(host):
-    out = subprocess.run(["podman", "exec", host, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n"] + PACKAGES,
-                         capture_output=True, text=True, check=True, env=lab_env()).stdout
-    return dict(line.split() for line in out.splitlines())
-
-
-def boot_time(host):
-    return subprocess.run(["podman", "exec", host, "stat", "-c", "%Y", "/proc/1"], capture_output=True, text=True,
-                          check=True, env=lab_env()).stdout.strip()
 
 
 def container_id(host):

@@ -7,28 +7,15 @@ audit evidence. Refusals, rollback, halting and HA safety each get a run of thei
 import glob
 import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import ROOT, ansible_adhoc, ansible_playbook, lab_env, run
+from conftest import ROOT, ansible_adhoc, ansible_playbook, boot_time, lab_env, package_versions as versions, run
 
 pytestmark = pytest.mark.lab
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "monthly_wave.yml")
 LINUX_HOSTS = ["lnx-test-01", "lnx-test-02", "lnx-prod-01", "lnx-prod-02", "lnx-prod-03", "lnx-expired-01"]
-PACKAGES = ["labpkg-web", "labpkg-kernel", "labpkg-util"]
-
-
-def versions(host):
-    out = subprocess.run(["podman", "exec", host, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n"] + PACKAGES,
-                         capture_output=True, text=True, check=True, env=lab_env()).stdout
-    return dict(line.split() for line in out.splitlines())
-
-
-def boot_time(host):
-    return subprocess.run(["podman", "exec", host, "stat", "-c", "%Y", "/proc/1"], capture_output=True, text=True,
-                          check=True, env=lab_env()).stdout.strip()
 
 
 def reset_hosts(*hosts):

@@ -12,7 +12,8 @@ import stat
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env, switch_ctl, switch_events_since_reset, switch_state, switches_ctl
+from conftest import (ROOT, ansible_playbook, json_env, reported_results, switch_ctl, switch_events_since_reset,
+                      switch_state, switches_ctl)
 
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "lab.patch_inventory.yml")
 with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "network.yml"), encoding="utf-8") as _f:
@@ -53,19 +54,12 @@ def _fw(tmp_path):
     evidence_dir.mkdir()
 
     def play(hosts, *extra, check=True, window=True):
-        env = lab_env(HEALTHIT_PATCH_STATE_DIR=str(state_dir), HEALTHIT_AUDIT_DIR=str(evidence_dir),
-                      ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        env = json_env(HEALTHIT_PATCH_STATE_DIR=str(state_dir), HEALTHIT_AUDIT_DIR=str(evidence_dir))
         args = ["-i", INVENTORY, "-e", "fw_hosts=" + hosts]
         if window:
             args += ["-e", "network_firmware_skip_window_check=true"]
         proc = ansible_playbook(str(book), *args, *extra, env=env, check=False)
-        data = json.loads(proc.stdout)
-        results = {}
-        for p in data["plays"]:
-            for task in p["tasks"]:
-                if task["task"]["name"].endswith("Report the result"):
-                    for host, res in task["hosts"].items():
-                        results[host] = res["patch_result"]
+        results = reported_results(proc.stdout)
         if check:
             assert proc.returncode == 0, proc.stdout[-5000:]
         return proc.returncode, results

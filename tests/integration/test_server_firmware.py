@@ -20,7 +20,7 @@ import os
 import pytest
 import yaml
 
-from conftest import ROOT, ansible_playbook, lab_env
+from conftest import ROOT, ansible_playbook, json_env, reported_results
 from redfish_lab import BMC_PASSWORD, BMC_USER, RUN, UUID, emulator_posts, reset
 
 MODEL = "Lab Server 1"
@@ -59,15 +59,9 @@ def redfish(tmp_path):
     evidence.mkdir()
 
     def play(hosts, *extra):
-        env = lab_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"),
-                      ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        env = json_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"))
         proc = ansible_playbook(str(book), "-i", str(inv), "-e", "fw_hosts=" + hosts, *extra, env=env, check=False)
-        results = {}
-        for p in json.loads(proc.stdout)["plays"]:
-            for task in p["tasks"]:
-                if task["task"]["name"].endswith("Report the result"):
-                    for host, res in task["hosts"].items():
-                        results[host] = res["patch_result"]
+        results = reported_results(proc.stdout)
         assert results, proc.stdout[-5000:] + proc.stderr[-3000:]
         return proc.returncode, results
 
