@@ -9,6 +9,12 @@ seconds of each run (ansible-playbook and its workers), which a busy shared mach
 
     .venv/bin/python benchmarks/audit/bench_audit.py                # full size
     .venv/bin/python benchmarks/audit/bench_audit.py --hosts 20     # quick look
+
+ARA is not part of the toolchain (it would pull Django into .venv); to measure it, use a venv of its own with the
+same ansible-core:
+
+    python3 -m venv /tmp/aravenv && /tmp/aravenv/bin/pip install ansible-core==2.19.14 'ara[server]==1.7.2'
+    /tmp/aravenv/bin/python benchmarks/audit/bench_audit.py
 """
 import argparse
 import importlib.util
@@ -56,7 +62,9 @@ def run_once(work, variant, fsync, evidence_dir):
         env.update(ANSIBLE_CALLBACKS_ENABLED=CALLBACK, HEALTHIT_AUDIT_DIR=evidence_dir, HEALTHIT_AUDIT_FSYNC=policy)
     elif variant == 'ara':
         import ara.setup  # pylint: disable=import-error
-        env.update(ANSIBLE_CALLBACK_PLUGINS=ara.setup.callback_plugins, ANSIBLE_CALLBACKS_ENABLED='ara_default')
+        # ARA's default: its callback and the embedded server with an SQLite store, kept in the work directory
+        env.update(ANSIBLE_CALLBACK_PLUGINS=ara.setup.callback_plugins, ANSIBLE_CALLBACKS_ENABLED='ara_default',
+                   ARA_BASE_DIR=os.path.join(work, 'ara'))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), os.path.join(work, 'bench.yml')], cwd=work,
@@ -68,6 +76,11 @@ def run_once(work, variant, fsync, evidence_dir):
     # CPU seconds of ansible-playbook and all its workers: far less disturbed by other load than wall time
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, cpu
+
+
+def ara_version():
+    from importlib.metadata import version  # pylint: disable=import-outside-toplevel
+    return version('ara')
 
 
 def main():
@@ -109,12 +122,18 @@ def main():
     print('totals: ' + ', '.join('%s %.1f s wall / %.1f s cpu' % (v, total[v], cpu_total[v]) for v in variants))
     print('ratio audit/plain: %.3f wall, %.3f cpu (goal <= 1.10, fsync=%s)'
           % (total['audit'] / total['plain'], cpu_total['audit'] / cpu_total['plain'], args.fsync))
+    # the same ratio per round (both variants ran back to back): its spread shows how much one pair says
+    pairs = sorted(a / p for a, p in zip(times['audit'], times['plain']))
+    middle = len(pairs) // 2
+    median = pairs[middle] if len(pairs) % 2 else (pairs[middle - 1] + pairs[middle]) / 2
+    print('audit/plain per round: %s (median %.3f)' % (', '.join('%.3f' % r for r in pairs), median))
     for variant in variants[2:]:
         if variant.startswith('audit-'):
             print('ratio %s/plain: %.3f wall, %.3f cpu' % (variant, total[variant] / total['plain'],
                                                           cpu_total[variant] / cpu_total['plain']))
     if have_ara:
-        print('ratio ara/plain: %.3f' % (total['ara'] / total['plain']))
+        print('ratio ara/plain: %.3f wall, %.3f cpu (ARA %s, SQLite store)'
+              % (total['ara'] / total['plain'], cpu_total['ara'] / cpu_total['plain'], ara_version()))
     else:
         print('ARA: not installed here, not measured')
     print('evidence: %d file(s) %s, records per file %s (expected %d)' % (len(results), summary, records, expected))
