@@ -73,11 +73,25 @@ stage_contract() {
   pytest -p no:cacheprovider -m "contract" tests/contract
 }
 
+# What a reader of only the end of the output (a CI summary) needs: why each failed stage failed.
+why_failed() {
+  local log=$1
+  grep -E '^(FAILED|ERROR)[ :]|^E  |[A-Za-z0-9_.-]+: (error|die|refus)|fatal:|Traceback|[Ee]rror:|CRITICAL' "$log" |
+    grep -vE '^=== test stage' | cut -c1-300 | tail -n 15
+  echo "  ... last lines of the stage:"
+  tail -n 6 "$log" | cut -c1-300
+}
+
 for s in "${stages[@]}"; do
   echo "=== test stage: $s"
-  if "stage_$s"; then echo "=== test stage $s: passed"; else echo "=== test stage $s: FAILED"; failed+=("$s"); fi
+  log="tests/output/stage-$s.log"
+  if "stage_$s" 2>&1 | tee "$log"; then echo "=== test stage $s: passed"; else echo "=== test stage $s: FAILED"; failed+=("$s"); fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then
+  for s in "${failed[@]}"; do
+    echo "=== why stage $s failed (full log: tests/output/stage-$s.log)"
+    why_failed "tests/output/stage-$s.log"
+  done
   echo "FAILED stages: ${failed[*]}"
   exit 1
 fi
