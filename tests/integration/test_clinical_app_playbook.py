@@ -15,7 +15,7 @@ import yaml
 
 from ansible_collections.healthit.patching.plugins.module_utils import _compliance
 from clinical_lab import HOSTS, build_packages, health, installed, on_host, record, reset_hosts
-from conftest import ROOT, ansible_playbook, lab_env
+from conftest import ROOT, ansible_playbook, json_env
 
 pytestmark = pytest.mark.lab
 
@@ -62,8 +62,7 @@ def app(packages, tmp_path):
         register = tmp_path / "approvals.yml"
         register.write_text(register_text if register_text is not None
                             else yaml.safe_dump({"approvals": approvals or []}, sort_keys=False))
-        env = lab_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"),
-                      ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+        env = json_env(HEALTHIT_AUDIT_DIR=str(evidence), HEALTHIT_PATCH_STATE_DIR=str(tmp_path / "state"))
         argv = ["-i", INVENTORY, "-e", "clinical_app=labapp-ehr", "-e", "clinical_app_register=" + str(register),
                 "-e", "clinical_app_downtime_budget_minutes=30"]
         if ticket:

@@ -31,7 +31,8 @@ from conftest import (ROOT, ansible_playbook, boot_time, lab_env, package_versio
 pytestmark = pytest.mark.lab
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "emergency_kev.yml")
-TRACKER = os.path.join(ROOT, "tests", "data", "advisories", "lab-debian-tracker.json")
+# Relative on purpose, as an operator types it: the role reads it from the directory the playbook runs from (ROOT).
+TRACKER = os.path.join("tests", "data", "advisories", "lab-debian-tracker.json")
 HOSTS = ["lnx-expired-01", "lnx-test-02", "lnx-prod-03"]
 CVE = "CVE-2021-44228"
 TICKET = "ECHG0042"

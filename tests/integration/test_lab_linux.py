@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, ansible_playbook, lab_env, run
+from conftest import ROOT, ansible_playbook, json_env, run
 
 HOST = "lnx-test-01"
 INVENTORY = os.path.join(ROOT, "inventories", "lab")
@@ -38,8 +38,7 @@ def play(tmp_path, *chunks):
           gather_facts: false
           tasks:
         """) + textwrap.indent(tasks, "    "))
-    env = lab_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    proc = ansible_playbook(str(playbook), "-i", INVENTORY, "--limit", HOST, env=env, timeout=900)
+    proc = ansible_playbook(str(playbook), "-i", INVENTORY, "--limit", HOST, env=json_env(), timeout=900)
     results = {}
     for one_play in json.loads(proc.stdout)["plays"]:
         for task in one_play["tasks"]:
