@@ -15,8 +15,8 @@ if [ "$(cat .lab/stamps/debian 2>/dev/null)" != "$deb_sum" ]; then
   if [ -n "$(echo $missing)" ]; then
     echo "setup: installing Debian packages:$missing"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends $pkgs libvirt-daemon-driver-qemu
+    apt-get -o Acquire::Retries=5 update -q
+    apt-get -o Acquire::Retries=5 install -y -q --no-install-recommends $pkgs libvirt-daemon-driver-qemu
   fi
   echo "$deb_sum" > .lab/stamps/debian
 else

@@ -78,8 +78,20 @@ if [ ! -s "$rootfs_tar" ]; then
   echo "build-image: debootstrap bookworm from $mirror_url (a minute or two)"
   work=$(mktemp -d "$cache/rootfs.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  debootstrap --variant=minbase --include="$include" bookworm "$work/rootfs" "$mirror_url" \
-    > "$cache/debootstrap.log" 2>&1 || { tail -n 30 "$cache/debootstrap.log" >&2; die "debootstrap failed (log: $cache/debootstrap.log)"; }
+  # A mirror that drops a connection should not fail the whole lab: three tries, each from an empty directory.
+  for try in 1 2 3; do
+    rm -rf "$work/rootfs"
+    if debootstrap --variant=minbase --include="$include" bookworm "$work/rootfs" "$mirror_url" \
+         > "$cache/debootstrap.log" 2>&1; then
+      break
+    fi
+    if [ "$try" = 3 ]; then
+      tail -n 30 "$cache/debootstrap.log" >&2
+      die "debootstrap failed three times (log: $cache/debootstrap.log; mirror $mirror_url)"
+    fi
+    echo "build-image: debootstrap failed (try $try of 3): $(grep -E 'E:|W:' "$cache/debootstrap.log" | tail -n 1)"
+    sleep $((try * 10))
+  done
   chroot "$work/rootfs" apt-get clean
   rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/log/"*.log "$work/rootfs/var/cache/apt/"*.bin
   tar --numeric-owner -C "$work/rootfs" -cf "$rootfs_tar.part" .
