@@ -768,8 +768,9 @@ _FAMILY_ALIASES = {
     'windows': 'windows', 'windows_server': 'windows', 'windows_workstation': 'windows',
     'ios': 'ios', 'cisco.ios.ios': 'ios', 'iosxe': 'iosxe', 'ios-xe': 'iosxe',
     'nxos': 'nxos', 'cisco.nxos.nxos': 'nxos', 'junos': 'junos', 'junipernetworks.junos.junos': 'junos',
+    'bmc': 'bmc', 'redfish': 'bmc',
 }
-FIRMWARE_SCHEMES = ('ios', 'iosxe', 'nxos', 'junos')
+FIRMWARE_SCHEMES = ('ios', 'iosxe', 'nxos', 'junos', 'bmc')
 _PACKAGE_MANAGERS = ('apt', 'dpkg', 'rpm', 'dnf', 'yum', 'zypper')
 
 
@@ -839,7 +840,7 @@ def normalize_host_facts(host, raw):
 
 
 def host_family(host, facts):
-    """debian | rpm | windows | ios | iosxe | nxos | junos, or None when the facts do not say."""
+    """debian | rpm | windows | ios | iosxe | nxos | junos | bmc, or None when the facts do not say."""
     firmware = facts.get('firmware') or {}
     for candidate in (facts.get('family'), firmware.get('platform'), facts.get('os_family'),
                       facts.get('distribution'), facts.get('platform')):

@@ -14,6 +14,8 @@ patch programme meets:
 - ``junos``: Juniper Junos, ``21.4R3-S5.4``, ``15.1X49-D200``.
 - ``semver``: Semantic Versioning 2.0.0 precedence (build metadata ignored).
 - ``generic``: dotted versions of unknown origin (numbers, pre-release words, suffix letters).
+- ``bmc``: server BMC firmware read over Redfish (AMI MegaRAC, iDRAC, iLO, XCC): numbers only, ordered as
+  numbers (``13.4.0``, ``7.00.00.172``, ``2.82``); the release train is the first number.
 
 ``compare(a, b, scheme)`` returns -1, 0 or 1. ``sort_key(version, scheme)`` returns an object
 usable as a ``sorted()`` key that orders exactly as ``compare`` does. Malformed versions raise
@@ -25,7 +27,7 @@ import collections
 import functools
 import re
 
-SCHEMES = ('debian', 'rpm', 'ios', 'iosxe', 'nxos', 'junos', 'semver', 'generic')
+SCHEMES = ('debian', 'rpm', 'ios', 'iosxe', 'nxos', 'junos', 'bmc', 'semver', 'generic')
 
 # Names people use for the same ordering.
 ALIASES = {
@@ -43,6 +45,7 @@ ALIASES = {
     'nx_os': 'nxos',
     'juniper': 'junos',
     'dotted': 'generic',
+    'redfish': 'bmc',
     'loose': 'generic',
 }
 
@@ -530,6 +533,29 @@ class _Padded(tuple):
         return tuple.__hash__(self)
 
 
+# ---------------------------------------------------------------- server BMC firmware
+
+# Vendors number BMC firmware with dotted numbers only (an iDRAC build has four of them); a letter is a
+# misread field, not a release, so it is refused rather than ordered the generic way.
+_BMC_RE = re.compile(r'^[vV]?(?P<major>\d+)(\.\d+)*$')
+
+
+def _bmc_match(version):
+    text = _text(version, 'bmc')
+    m = _BMC_RE.match(text)
+    if not m:
+        raise VersionError('bmc', version, 'expected dotted numbers, e.g. 13.4.0 or 7.00.00.172')
+    return text
+
+
+def _bmc_key(version):
+    return _generic_key(_bmc_match(version))
+
+
+def _bmc_train(version):
+    return str(int(_BMC_RE.match(_bmc_match(version)).group('major')))
+
+
 # ---------------------------------------------------------------- public entry points
 
 _KEYS = {
@@ -537,6 +563,7 @@ _KEYS = {
     'iosxe': _iosxe_key,
     'nxos': _nxos_key,
     'junos': _junos_key,
+    'bmc': _bmc_key,
     'generic': _generic_key,
 }
 
@@ -551,6 +578,7 @@ _TRAINS = {
     'iosxe': _iosxe_train,
     'nxos': _nxos_train,
     'junos': _junos_train,
+    'bmc': _bmc_train,
 }
 
 
@@ -580,7 +608,7 @@ def sort_versions(versions, scheme='generic', reverse=False):
 
 
 def train(version, scheme):
-    """The release train a network firmware version belongs to (``15.2E``, ``17.9``, ``21.4``).
+    """The release train a firmware version belongs to (``15.2E``, ``17.9``, ``21.4``, ``13`` for a BMC).
 
     Fixed releases are only meaningful within a train, so firmware advisories are matched by
     train first and compared second.

@@ -52,7 +52,7 @@ options:
     description:
       - Host name to facts, for example a subset of C(hostvars). Each key is read from the host's
         mapping, then from its C(ansible_facts), with or without the C(ansible_) prefix.
-      - C(family) (V(debian), V(rpm), V(windows), V(ios), V(iosxe), V(nxos), V(junos)), else
+      - C(family) (V(debian), V(rpm), V(windows), V(ios), V(iosxe), V(nxos), V(junos), V(bmc)), else
         C(os_family)/C(distribution), C(firmware.platform) or C(platform) (also C(patch_platform)).
       - C(release) - Debian/Ubuntu codename (C(distribution_release) is read too); for RedHat
         family hosts C(el) plus C(distribution_major_version), for example C(el9).
@@ -89,10 +89,11 @@ options:
     type: raw
   firmware_advisories:
     description:
-      - "Firmware advisory data, C({CVE: {ios|iosxe|nxos|junos: [{train, first_fixed}]}}), as a path,
+      - "Firmware advisory data, C({CVE: {ios|iosxe|nxos|junos|bmc: [{train, first_fixed}]}}), as a path,
         the data, or a list of them."
-      - C(train) as the collection computes it (C(15.2E) for 15.2(7)E3, C(17.9) for 17.9.4a, C(21.4) for 21.4R3-S5);
-        C(first_fixed) null means the train is affected and has no fix.
+      - C(train) as the collection computes it (C(15.2E) for 15.2(7)E3, C(17.9) for 17.9.4a, C(21.4) for 21.4R3-S5,
+        C(13) for a server BMC's 13.4.0); C(first_fixed) null means the train is affected and has no fix.
+      - V(bmc) is a server's BMC (Redfish Manager C(FirmwareVersion)); hosts of platform V(redfish) are of that family.
     type: raw
   policy_hours:
     description: Hours allowed from identification, per criticality.

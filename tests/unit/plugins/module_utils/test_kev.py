@@ -186,7 +186,7 @@ def test_invalid_download_never_replaces_last_known_good(tmp_path, case):
     assert case['error'] in used['last_known_good_reason']
     assert used['meta']['sha256'] == _kev.sha256_hex(good)
     assert used['meta']['source'] == str(lkg)
-    assert used['catalog']['count'] == 32
+    assert used['catalog']['count'] == 33
     assert not used['changed']
     assert lkg.read_bytes() == good
 
@@ -384,7 +384,7 @@ def test_real_tracker_sample(case):
 
 def test_catalog_entries_accepts_catalog_or_entry_list():
     catalog = json.loads(_bytes('catalog-trimmed.json'))
-    assert len(_kev.catalog_entries(catalog)) == 32
+    assert len(_kev.catalog_entries(catalog)) == 33
     assert len(_kev.catalog_entries(catalog['vulnerabilities'][:3])) == 3
     broken = copy.deepcopy(catalog['vulnerabilities'][:3])
     del broken[2]['dueDate']

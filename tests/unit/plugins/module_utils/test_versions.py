@@ -9,7 +9,7 @@ import yaml
 from ansible_collections.healthit.patching.plugins.module_utils import _versions
 
 DATA = os.path.join(os.path.dirname(__file__), 'data', 'versions')
-SCHEMES = ('debian', 'rpm', 'ios', 'iosxe', 'nxos', 'junos', 'semver', 'generic')
+SCHEMES = ('debian', 'rpm', 'ios', 'iosxe', 'nxos', 'junos', 'bmc', 'semver', 'generic')
 
 
 def _load(scheme):

@@ -105,12 +105,12 @@ def test_check_mode_leaves_the_state_alone(capsys, tmp_path):
 
 def test_wrong_count_fails_naming_file_line_field(capsys, tmp_path):
     with open(TRIMMED) as f:
-        text = f.read().replace('"count": 32,', '"count": 31,')
+        text = f.read().replace('"count": 33,', '"count": 32,')
     bad = tmp_path / 'kev.json'
     bad.write_text(text)
     res = run(capsys, src=str(bad))
     assert res['failed'] and res['error']['field'] == 'count'
-    assert res['msg'] == ('%s: line %d, column 14: field count: count is 31 but the catalog holds 32 '
+    assert res['msg'] == ('%s: line %d, column 14: field count: count is 32 but the catalog holds 33 '
                           'vulnerabilities (truncated or edited file?)' % (bad, res['error']['line']))
 
 
