@@ -9,11 +9,17 @@ keeping the versions in the fake driver's own persisted system record, plus two 
 from the run directory:
   fail-update-<system>   set_versions fails: SimpleUpdate answers 500 (a BMC rejecting the image)
   noop-update-<system>   set_versions keeps the old version: the update "succeeds" but never takes effect
+The BMC (Manager) of each system reports the system's "BmcVersion" as its FirmwareVersion and its
+"bmc_model" as its Model (sushy-tools itself answers "1.00" and "Joo Janta 200" for every manager), so the
+emergency lane can read which servers run a BMC firmware a KEV entry names.
 Everything else (systems, power actions with their 1-11 s delay, task 42) is sushy-tools unchanged.
 """
+import json
 import os
+import re
 import sys
 
+import flask
 from sushy_tools import error
 from sushy_tools.emulator import main as emulator
 from sushy_tools.emulator.resources.systems import fakedriver
@@ -46,9 +52,36 @@ def reset_versions(self, identity):
     self._update(system, versions=dict(system.get("initial_versions") or {}))
 
 
+def get_bmc_model(self, identity):
+    return self._get(identity).get("bmc_model")
+
+
+_MANAGER = re.compile(r"^/redfish/v1/Managers/(?P<identity>[^/]+)/?$")
+
+
+def bmc_firmware(response):
+    """A manager's GET answers with the firmware version and model of its system's BMC."""
+    match = _MANAGER.match(flask.request.path)
+    if not match or flask.request.method != "GET" or response.status_code != 200:
+        return response
+    body = json.loads(response.get_data())
+    systems = emulator.app.systems
+    versions = systems.get_versions(match.group("identity"))
+    if versions.get("BmcVersion"):
+        body["FirmwareVersion"] = versions["BmcVersion"]
+    model = systems.get_bmc_model(match.group("identity"))
+    if model:
+        body["Model"] = model
+    response.set_data(json.dumps(body))
+    return response
+
+
 fakedriver.FakeDriver.get_versions = get_versions
+fakedriver.FakeDriver.get_bmc_model = get_bmc_model
 fakedriver.FakeDriver.set_versions = set_versions
 fakedriver.FakeDriver.reset_versions = reset_versions
+
+emulator.app.after_request(bmc_firmware)
 
 if __name__ == "__main__":
     sys.exit(emulator.main())

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start the lab's Redfish service: sushy-tools' emulator with its fake driver on https://127.0.0.1:8008, two
-# servers srv-01 and srv-02 (BiosVersion 1.0.0, powered on), HTTP basic authentication with the lab-only
+# servers srv-01 and srv-02 (BiosVersion 1.0.0, BMCs at 13.4.0 and 13.5.0, powered on), HTTP basic authentication with the lab-only
 # credentials of inventories/lab/group_vars/redfish.yml. Idempotent: an emulator that answers and enforces the
 # credentials is left alone. State (versions, power) persists in .lab/run/redfish/state until lab/redfish/reset.sh.
 set -euo pipefail
@@ -31,6 +31,15 @@ PY
 }
 
 "$py" -c "import sushy_tools" 2>/dev/null || { echo "redfish: sushy-tools is not installed in .venv (lab/requirements.txt)" >&2; exit 1; }
+# A changed emulator or configuration (new servers, versions, BMC fields) starts over from fresh state.
+inputs=$(cat "$root/lab/redfish/emulator.py" "$root/lab/redfish/emulator.conf.in" | sha256sum | cut -c1-16)
+if [ "$(cat "$run/inputs" 2>/dev/null)" != "$inputs" ]; then
+  if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null; then
+    echo "redfish: the emulator or its configuration changed; restarting it with fresh state"
+    "$root/lab/redfish/down.sh" >/dev/null
+  fi
+  rm -rf "$run/state" && mkdir -p "$run/state"
+fi
 if [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null; then
   if answering; then
     echo "redfish: already up (pid $(cat "$run/pid"))"
@@ -58,6 +67,7 @@ sed -e "s|@STATE_DIR@|$run/state|" -e "s|@RUN_DIR@|$run|" "$root/lab/redfish/emu
 LAB_REDFISH_RUN_DIR="$run" setsid "$py" "$root/lab/redfish/emulator.py" --config "$run/emulator.conf" --fake \
   -i 127.0.0.1 -p "$port" >>"$run/emulator.log" 2>&1 < /dev/null &
 echo $! > "$run/pid"
+echo "$inputs" > "$run/inputs"
 for _ in $(seq 1 60); do
   if answering; then
     echo "redfish: up (pid $(cat "$run/pid")): https://127.0.0.1:$port/redfish/v1 (self-signed) systems srv-01 srv-02"

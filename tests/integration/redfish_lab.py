@@ -29,10 +29,20 @@ def emulator_posts():
     return re.findall(r'POST (\S+) HTTP/1\.1\S*" (\d+)', text)
 
 
+def _get(path):
+    token = base64.b64encode(("%s:%s" % (BMC_USER, BMC_PASSWORD)).encode()).decode()
+    request = urllib.request.Request(BMC + path, headers={"Authorization": "Basic " + token})
+    with urllib.request.urlopen(request, timeout=10, context=ssl._create_unverified_context()) as answer:  # nosec: lab self-signed
+        return json.load(answer)
+
+
 def bios(server):
     """The BIOS version the emulator reports for a lab server, read over Redfish (not from Ansible)."""
-    token = base64.b64encode(("%s:%s" % (BMC_USER, BMC_PASSWORD)).encode()).decode()
-    request = urllib.request.Request("%s/redfish/v1/Systems/%s" % (BMC, UUID[server]),
-                                     headers={"Authorization": "Basic " + token})
-    with urllib.request.urlopen(request, timeout=10, context=ssl._create_unverified_context()) as answer:  # nosec: lab self-signed
-        return json.load(answer).get("BiosVersion")
+    return _get("/redfish/v1/Systems/%s" % UUID[server]).get("BiosVersion")
+
+
+def bmc(server):
+    """(FirmwareVersion, Model) of the BMC that manages a lab server, read over Redfish (not from Ansible)."""
+    manager = _get("/redfish/v1/Systems/%s" % UUID[server])["Links"]["ManagedBy"][0]["@odata.id"]
+    answer = _get(manager)
+    return answer.get("FirmwareVersion"), answer.get("Model")

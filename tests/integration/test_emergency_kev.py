@@ -27,6 +27,7 @@ import pytest
 
 from conftest import (ROOT, ansible_playbook, boot_time, lab_env, package_versions as versions, run, switch_ctl,
                       switch_events_since_reset, switch_state, switches_ctl)
+import redfish_lab
 
 pytestmark = pytest.mark.lab
 
@@ -489,3 +490,40 @@ def test_a_catalogue_target_that_does_not_fix_is_refused(lab, tmp_path, cve, hos
     # The clock runs: identified, nothing else.
     assert [e["event"] for e in history(tmp, cve)] == ["identified"]
     assert "approve a fixed image first" in proc.stdout
+
+
+BMC_CVE = "CVE-2024-54085"  # AMI MegaRAC SPx Redfish authentication bypass (a real KEV entry; lab trains)
+
+
+@pytest.mark.lab
+def test_server_bmcs_are_read_over_redfish_and_an_exposed_one_is_tracked_not_touched(lab, tmp_path):
+    """srv-01's BMC runs 13.4.0 (train 13, first fixed 13.5.0 in lab-firmware.json), srv-02's 13.5.0."""
+    tmp = str(tmp_path)
+    with open(os.path.join(tmp, "kev.json"), "w") as f:
+        json.dump(lab_catalog([BMC_CVE], due_days=2), f)
+    redfish_lab.reset()
+    before = {name: (redfish_lab.bmc(name), redfish_lab.bios(name)) for name in ("srv-01", "srv-02")}
+    proc = emergency(tmp, kev_ids=BMC_CVE, hosts="srv-01:srv-02", firmware=FIRMWARE, check=False)
+    after = {name: (redfish_lab.bmc(name), redfish_lab.bios(name)) for name in ("srv-01", "srv-02")}
+    posts = redfish_lab.emulator_posts()
+    assert before["srv-01"][0] == ("13.4.0", "Lab MegaRAC SP-X") and before["srv-02"][0][0] == "13.5.0"
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    recs = records(tmp)
+    plan = last_result_var(recs, "patch_emergency_plan")
+    assert plan["unknown"] == [], plan["unknown"]
+    assert plan["not_exposed"] == ["srv-02"]
+    entry = plan["hosts"]["srv-01"]
+    assert entry["exposed"] == [BMC_CVE] and plan["patch"] == []
+    assert entry["action"] == "report"
+    assert entry["image"] == {"platform": "bmc", "train": "13", "version": "13.5.0"}
+    assert entry["reason"] == ("not patched: BMC firmware is found and tracked by this lane, not updated: update the "
+                               "BMC (Lab MegaRAC SP-X) to 13.5.0 or later with the vendor tool, then run this lane "
+                               "again to verify")
+    # Read only: no update, no power action, the same versions after.
+    assert posts == [] and after == before
+    summary = last_result_var(recs, "patch_emergency_summary")
+    rows = {row["host"]: row for row in summary["rows"]}
+    assert rows["srv-01"]["status"] == "not_patched" and rows["srv-01"]["sla"] == "open"
+    # The clock runs for the exposed BMC only.
+    assert [(e["host"], e["event"]) for e in history(tmp, BMC_CVE)] == [("srv-01", "identified")]
+
