@@ -526,4 +526,3 @@ def test_server_bmcs_are_read_over_redfish_and_an_exposed_one_is_tracked_not_tou
     assert rows["srv-01"]["status"] == "not_patched" and rows["srv-01"]["sla"] == "open"
     # The clock runs for the exposed BMC only.
     assert [(e["host"], e["event"]) for e in history(tmp, BMC_CVE)] == [("srv-01", "identified")]
-
