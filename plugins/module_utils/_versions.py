@@ -406,11 +406,27 @@ def _junos_train(version):
     return '%s.%s' % (m.group('major'), m.group('minor'))
 
 
+# ---------------------------------------------------------------- server BMC firmware
+
+# Vendors number BMC firmware with dotted numbers only (an iDRAC build has four of them); a letter is a
+# misread field, not a release, so it is refused rather than ordered the generic way.
+_BMC_RE = re.compile(r'^[vV]?(?P<major>\d+)(\.\d+)*$')
+
+
+def _bmc_key(version):
+    return _generic_key(_match(version, 'bmc').string)
+
+
+def _bmc_train(version):
+    return str(int(_match(version, 'bmc').group('major')))
+
+
 # What each scheme read by one pattern looks like, and what to say when a version does not.
 _PATTERNS = {
     'ios': (_IOS_RE, 'expected MAJOR.MINOR(MAINT)TRAIN[REBUILD], e.g. 15.2(7)E3'),
     'nxos': (_NXOS_RE, 'expected e.g. 9.3(10), 7.0(3)I7(9) or 10.2(5)M'),
     'junos': (_JUNOS_RE, 'expected e.g. 21.4R3-S5 or 15.1X49-D200'),
+    'bmc': (_BMC_RE, 'expected dotted numbers, e.g. 13.4.0 or 7.00.00.172'),
 }
 
 
@@ -531,29 +547,6 @@ class _Padded(tuple):
 
     def __hash__(self):
         return tuple.__hash__(self)
-
-
-# ---------------------------------------------------------------- server BMC firmware
-
-# Vendors number BMC firmware with dotted numbers only (an iDRAC build has four of them); a letter is a
-# misread field, not a release, so it is refused rather than ordered the generic way.
-_BMC_RE = re.compile(r'^[vV]?(?P<major>\d+)(\.\d+)*$')
-
-
-def _bmc_match(version):
-    text = _text(version, 'bmc')
-    m = _BMC_RE.match(text)
-    if not m:
-        raise VersionError('bmc', version, 'expected dotted numbers, e.g. 13.4.0 or 7.00.00.172')
-    return text
-
-
-def _bmc_key(version):
-    return _generic_key(_bmc_match(version))
-
-
-def _bmc_train(version):
-    return str(int(_BMC_RE.match(_bmc_match(version)).group('major')))
 
 
 # ---------------------------------------------------------------- public entry points
